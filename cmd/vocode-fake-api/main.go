@@ -1,0 +1,67 @@
+// Command vocode-fake-api serves a fake Vocode Hosted API on a loopback
+// port, so the exporter can be tried, and its dashboard and alerts watched,
+// without a Vocode account:
+//
+//	go run ./cmd/vocode-fake-api --twilio 3 --openai 2 &
+//	VOCODE_API_KEY=demo go run . --vocode.url http://127.0.0.1:10402
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:10402", "address to serve the fake API on")
+	key := flag.String("api-key", "demo", "bearer key the fake accepts")
+	twilio := flag.Int("twilio", 3, "Twilio connections to serve")
+	openai := flag.Int("openai", 2, "OpenAI connections to serve")
+	latency := flag.Duration("latency", 0, "delay before each answer")
+	errorRate := flag.Float64("error-rate", 0, "share of requests answered 500")
+	rateLimitRate := flag.Float64("rate-limit-rate", 0, "share of requests answered 429 with Retry-After: 1")
+	maxPageSize := flag.Int("max-page-size", 100, "largest page size accepted; larger ones get 422")
+	flag.Parse()
+
+	api := vocodetest.NewAPI(vocodetest.Dataset(*twilio, *openai),
+		vocodetest.WithAPIKey(*key), vocodetest.WithLatency(*latency), vocodetest.WithMaxPageSize(*maxPageSize))
+	if *errorRate > 0 {
+		api.AddFault(vocodetest.Fault{Rate: *errorRate, Status: http.StatusInternalServerError})
+	}
+	if *rateLimitRate > 0 {
+		api.AddFault(vocodetest.Fault{Rate: *rateLimitRate, Status: http.StatusTooManyRequests,
+			Header: http.Header{"Retry-After": {"1"}},
+			Body:   `{"detail":"All steering pool numbers are busy"}`})
+	}
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections\n",
+		ln.Addr(), *key, *twilio, *openai)
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		api.Close()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}

@@ -1,0 +1,247 @@
+// Package config loads and validates the exporter's accounts: the file given
+// with --config.file, or the single account the flags describe.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	promconfig "github.com/prometheus/common/config"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vocode-exporter/vocode_exporter/vocode"
+)
+
+// DefaultAccountName names the account configured by flags alone.
+const DefaultAccountName = "default"
+
+// Config is a validated set of accounts. The only ways to get one are Load
+// and FromFlags, which check it, so holders never re-validate.
+type Config struct {
+	accounts []Account
+}
+
+// Account is one Vocode account to walk.
+type Account struct {
+	Name string // value of the `account` label
+	URL  string // API base URL, checked by vocode.ParseBaseURL
+	// KeySource says where the key came from ("api_key", a file path, or
+	// $VOCODE_API_KEY); it is safe to print, the key is not.
+	KeySource string
+	key       promconfig.Secret
+}
+
+// Key returns the API key. It is the one place the key is handed out: to
+// the API client that puts it in the Authorization header.
+func (a Account) Key() string { return string(a.key) }
+
+// String describes the account without its key.
+func (a Account) String() string {
+	return fmt.Sprintf("account %s at %s (key from %s)", a.Name, a.URL, a.KeySource)
+}
+
+// Accounts returns the accounts in file order.
+func (c *Config) Accounts() []Account { return append([]Account(nil), c.accounts...) }
+
+// file is the YAML shape of the config file.
+type file struct {
+	Accounts []accountFile `yaml:"accounts"`
+}
+
+type accountFile struct {
+	Name       string            `yaml:"name"`
+	URL        string            `yaml:"url,omitempty"`
+	APIKey     promconfig.Secret `yaml:"api_key,omitempty"`
+	APIKeyFile string            `yaml:"api_key_file,omitempty"`
+}
+
+var validName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// Load reads and validates the config file at path and reads the key files
+// it names; relative key file paths are taken from the config file's folder.
+// Accounts without a url get defaultURL.
+func Load(path, defaultURL string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	cfg, err := parse(data, defaultURL, filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// Parse validates a config file's content; key files are resolved from dir.
+func Parse(data []byte, defaultURL, dir string) (*Config, error) {
+	return parse(data, defaultURL, dir)
+}
+
+func parse(data []byte, defaultURL, dir string) (*Config, error) {
+	var f file
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("empty file: it must list at least one account under `accounts`")
+		}
+		return nil, yamlError(err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, errors.New("more than one YAML document: the config is one document")
+	}
+	if len(f.Accounts) == 0 {
+		return nil, errors.New("no accounts: list at least one under `accounts`")
+	}
+	cfg := &Config{}
+	first := map[string]int{}
+	for i, af := range f.Accounts {
+		acc, err := af.resolve(defaultURL, dir)
+		if err != nil {
+			return nil, fmt.Errorf("accounts[%d]: %w", i, err)
+		}
+		if j, dup := first[acc.Name]; dup {
+			return nil, fmt.Errorf("accounts[%d]: name %q is already used by accounts[%d]", i, acc.Name, j)
+		}
+		first[acc.Name] = i
+		cfg.accounts = append(cfg.accounts, acc)
+	}
+	return cfg, nil
+}
+
+func (af accountFile) resolve(defaultURL, dir string) (Account, error) {
+	switch {
+	case af.Name == "":
+		return Account{}, errors.New("name is missing")
+	case !validName.MatchString(af.Name):
+		return Account{}, fmt.Errorf("name %q may hold only letters, digits, '_' and '-'", af.Name)
+	}
+	acc := Account{Name: af.Name, URL: af.URL}
+	if acc.URL == "" {
+		acc.URL = defaultURL
+	}
+	if _, err := vocode.ParseBaseURL(acc.URL); err != nil {
+		return Account{}, fmt.Errorf("account %s: %w", af.Name, err)
+	}
+	switch {
+	case af.APIKey != "" && af.APIKeyFile != "":
+		return Account{}, fmt.Errorf("account %s: set api_key or api_key_file, not both", af.Name)
+	case af.APIKey != "":
+		acc.key, acc.KeySource = af.APIKey, "api_key"
+		if err := checkKey(string(af.APIKey)); err != nil {
+			return Account{}, fmt.Errorf("account %s: api_key %w", af.Name, err)
+		}
+	case af.APIKeyFile != "":
+		path := af.APIKeyFile
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, path)
+		}
+		key, err := ReadKeyFile(path)
+		if err != nil {
+			return Account{}, fmt.Errorf("account %s: %w", af.Name, err)
+		}
+		acc.key, acc.KeySource = promconfig.Secret(key), path
+	default:
+		return Account{}, fmt.Errorf("account %s: api_key or api_key_file is required", af.Name)
+	}
+	return acc, nil
+}
+
+// FromFlags returns the single account "default" when no config file is
+// given: the key comes from keyFile if set, else from envKey
+// ($VOCODE_API_KEY).
+func FromFlags(url, keyFile, envKey string) (*Config, error) {
+	if _, err := vocode.ParseBaseURL(url); err != nil {
+		return nil, fmt.Errorf("--vocode.url: %w", err)
+	}
+	acc := Account{Name: DefaultAccountName, URL: url}
+	switch {
+	case keyFile != "":
+		key, err := ReadKeyFile(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--vocode.api-key-file: %w", err)
+		}
+		acc.key, acc.KeySource = promconfig.Secret(key), keyFile
+	case envKey != "":
+		if err := checkKey(envKey); err != nil {
+			return nil, fmt.Errorf("$VOCODE_API_KEY %w", err)
+		}
+		acc.key, acc.KeySource = promconfig.Secret(strings.TrimSpace(envKey)), "$VOCODE_API_KEY"
+	default:
+		return nil, errors.New("no API key: set $VOCODE_API_KEY, --vocode.api-key-file, or accounts in --config.file")
+	}
+	return &Config{accounts: []Account{acc}}, nil
+}
+
+// ReadKeyFile reads an API key from a file; surrounding white space (the
+// trailing newline of `echo key > file`) is dropped. Errors never quote the
+// file's content.
+func ReadKeyFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("API key file: %w", err)
+	}
+	key := strings.TrimSpace(string(data))
+	if err := checkKey(key); err != nil {
+		return "", fmt.Errorf("API key file %s %w", path, err)
+	}
+	return key, nil
+}
+
+// checkKey rejects keys that cannot go into an HTTP header. The error text
+// names the problem, never the key.
+func checkKey(key string) error {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return errors.New("is empty")
+	}
+	for _, r := range key {
+		if r < 0x21 || r > 0x7e {
+			return errors.New("holds white space or characters that cannot go into an HTTP header")
+		}
+	}
+	return nil
+}
+
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// yamlError rewords the decoder's messages for people: "field x not found in
+// type config.accountFile" becomes `unknown key "x"`, with its line.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		m = unknownField.ReplaceAllString(m, `unknown key "$1"`)
+		msgs[i] = strings.ReplaceAll(m, "!!", "")
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// YAML renders the config with keys shown as <secret>, for --config.check.
+func (c *Config) YAML() string {
+	var f file
+	for _, a := range c.accounts {
+		af := accountFile{Name: a.Name, URL: a.URL}
+		if a.KeySource == "api_key" || strings.HasPrefix(a.KeySource, "$") {
+			af.APIKey = a.key
+		} else {
+			af.APIKeyFile = a.KeySource
+		}
+		f.Accounts = append(f.Accounts, af)
+	}
+	out, err := yaml.Marshal(f)
+	if err != nil {
+		return fmt.Sprintf("# cannot render config: %v\n", err)
+	}
+	return string(out)
+}

@@ -1,0 +1,221 @@
+// Package e2e builds the real vocode_exporter binary and runs it for
+// end-to-end tests: a real process, real flags, a real listener.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RepoRoot is the exporter's source tree, found from this file's location.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// Build compiles the exporter once per test binary and returns its path.
+func Build(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "vocode-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "vocode_exporter")
+		cmd := exec.Command("go", "build", "-o", buildPath, ".")
+		cmd.Dir = RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildPath
+}
+
+// Options say how to start the exporter.
+type Options struct {
+	Args []string // extra flags; --web.listen-address is added unless given
+	Env  []string // extra environment, e.g. VOCODE_API_KEY=...
+	// NoWait skips waiting for /-/ready, for processes expected to exit.
+	NoWait bool
+}
+
+// Exporter is a running exporter process.
+type Exporter struct {
+	URL  string // e.g. http://127.0.0.1:41234
+	Addr string
+	Cmd  *exec.Cmd
+
+	logs   *syncBuffer
+	exited chan struct{}
+	err    error
+}
+
+// FreeAddr returns a loopback address with a port nobody listens on now.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Start runs the exporter at bin and waits until it is ready. The process is
+// stopped when the test ends.
+func Start(t testing.TB, bin string, o Options) *Exporter {
+	t.Helper()
+	args := o.Args
+	addr := ""
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--web.listen-address="); ok {
+			addr = v
+		}
+	}
+	if addr == "" {
+		addr = FreeAddr(t)
+		args = append([]string{"--web.listen-address=" + addr}, args...)
+	}
+	e := &Exporter{URL: "http://" + addr, Addr: addr, logs: &syncBuffer{}, exited: make(chan struct{})}
+	e.Cmd = exec.Command(bin, args...)
+	// A clean environment: nothing of the developer's leaks into the test.
+	e.Cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, o.Env...)
+	e.Cmd.Stdout = e.logs
+	e.Cmd.Stderr = e.logs
+	if err := e.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		e.err = e.Cmd.Wait()
+		close(e.exited)
+	}()
+	t.Cleanup(func() {
+		e.Stop()
+		if t.Failed() {
+			t.Logf("exporter log:\n%s", e.Logs())
+		}
+	})
+	if !o.NoWait {
+		if err := e.waitReady(15 * time.Second); err != nil {
+			t.Fatalf("exporter not ready: %v\n%s", err, e.Logs())
+		}
+	}
+	return e
+}
+
+func (e *Exporter) waitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case <-e.exited:
+			return fmt.Errorf("exited early: %v", e.err)
+		default:
+		}
+		resp, err := http.Get(e.URL + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("not ready after %v", limit)
+}
+
+// Logs returns everything the process wrote so far.
+func (e *Exporter) Logs() string { return e.logs.String() }
+
+// Get fetches path from the exporter.
+func (e *Exporter) Get(ctx context.Context, path string) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), err
+}
+
+// Scrape fetches the metrics page, failing on a non-200 answer.
+func (e *Exporter) Scrape(ctx context.Context) (string, error) {
+	code, body, err := e.Get(ctx, "/metrics")
+	if err == nil && code != http.StatusOK {
+		err = fmt.Errorf("scrape answered %d: %s", code, body)
+	}
+	return body, err
+}
+
+// Signal sends sig to the process.
+func (e *Exporter) Signal(sig os.Signal) error { return e.Cmd.Process.Signal(sig) }
+
+// Wait waits up to limit for the process to exit and returns its exit code,
+// or -1 if it did not exit in time.
+func (e *Exporter) Wait(limit time.Duration) int {
+	select {
+	case <-e.exited:
+		return e.Cmd.ProcessState.ExitCode()
+	case <-time.After(limit):
+		return -1
+	}
+}
+
+// Stop ends the process (SIGTERM, then SIGKILL) and waits for it.
+func (e *Exporter) Stop() {
+	select {
+	case <-e.exited:
+		return
+	default:
+	}
+	_ = e.Cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-e.exited:
+	case <-time.After(5 * time.Second):
+		_ = e.Cmd.Process.Kill()
+		<-e.exited
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,173 @@
+// Command vocode_exporter is a Prometheus exporter for the account
+// connections of Vocode's Hosted API: on each scrape it walks every page of
+// GET /v1/account_connections/list for every configured account.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/vocode-exporter/vocode_exporter/collector"
+	"github.com/vocode-exporter/vocode_exporter/vocode"
+)
+
+const exporterName = "vocode_exporter"
+
+// defaultListenAddress is outside 9100-9999, which the Prometheus default
+// port allocations have filled.
+const defaultListenAddress = ":10401"
+
+var (
+	metricsPath = kingpin.Flag("web.telemetry-path", "Path under which to expose metrics.").
+			Default("/metrics").String()
+	apiURL = kingpin.Flag("vocode.url", "Base URL of the Vocode API, for accounts that set none. Must be https://, or http:// to a loopback address.").
+		Default("https://api.vocode.dev").String()
+	apiKeyFile = kingpin.Flag("vocode.api-key-file", "File holding the Vocode API key, re-read on reload. Without it the key comes from $VOCODE_API_KEY. The key is never a flag value: it would show in ps.").
+			String()
+	pageSize = kingpin.Flag("vocode.page-size", "Connections to ask for per page; halved (not below 10) while the API rejects it with 422.").
+			Default("100").Int()
+	concurrency = kingpin.Flag("vocode.concurrency", "Most list requests in flight at once for one account.").
+			Default("4").Int()
+	timeout = kingpin.Flag("vocode.timeout", "Longest one walk of the list may take. A tighter Prometheus scrape timeout (minus --vocode.timeout-offset) wins. Zero disables this limit.").
+		Default("30s").Duration()
+	timeoutOffset = kingpin.Flag("vocode.timeout-offset", "Time taken off Prometheus' X-Prometheus-Scrape-Timeout-Seconds, so the answer arrives before Prometheus gives up.").
+			Default("0.5s").Duration()
+	configFile = kingpin.Flag("config.file", "YAML file listing the accounts to walk (see README). Without it, one account named \"default\" comes from the --vocode.* flags.").
+			String()
+	configCheck = kingpin.Flag("config.check", "Validate the configuration (reading key files), print the result and exit: 0 if valid, 1 if not.").
+			Bool()
+	webConfig = webflag.AddFlags(kingpin.CommandLine, defaultListenAddress)
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	logConfig := &promslog.Config{}
+	promslogflag.AddFlags(kingpin.CommandLine, logConfig)
+	kingpin.Version(version.Print(exporterName))
+	kingpin.HelpFlag.Short('h')
+	kingpin.Parse()
+	logger := promslog.New(logConfig)
+
+	if *pageSize < vocode.MinPageSize {
+		fmt.Fprintf(os.Stderr, "--vocode.page-size must be at least %d\n", vocode.MinPageSize)
+		return 1
+	}
+	if *concurrency < 1 {
+		fmt.Fprintln(os.Stderr, "--vocode.concurrency must be at least 1")
+		return 1
+	}
+	src := configSource{file: *configFile, url: *apiURL, keyFile: *apiKeyFile}
+	if *configCheck {
+		return checkConfig(src)
+	}
+
+	logger.Info("starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		versioncollector.NewCollector(exporterName),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	metrics := collector.NewMetrics(reg)
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	accts := newAccounts(ctx, src, clientOptions{
+		pageSize: *pageSize, concurrency: *concurrency,
+		userAgent: exporterName + "/" + version.Version,
+	}, metrics, logger)
+	if err := accts.reload(); err != nil {
+		logger.Error("cannot load configuration", "err", err)
+		return 1
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(*metricsPath, collector.NewHandler(collector.HandlerOpts{
+		Targets: accts.targets, Gatherer: reg,
+		Timeout: *timeout, Offset: *timeoutOffset, Logger: logger,
+	}))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
+	mux.HandleFunc("/-/reload", accts.reloadHandler)
+	if *metricsPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Vocode Exporter",
+			Description: "Prometheus exporter for Vocode account connections",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: *metricsPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+			},
+		})
+		if err != nil {
+			logger.Error("cannot build landing page", "err", err)
+			return 1
+		}
+		mux.Handle("/", landing)
+	}
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- web.ListenAndServe(srv, webConfig, logger) }()
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(signals)
+	for {
+		select {
+		case err := <-served:
+			if !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("cannot serve", "err", err)
+				return 1
+			}
+			return 0
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				if err := accts.reload(); err != nil {
+					logger.Error("reload failed; the previous configuration keeps serving", "err", err)
+				}
+				continue
+			}
+			logger.Info("shutting down", "signal", sig.String())
+			stop() // ends walks in flight at once
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			err := srv.Shutdown(shutdownCtx)
+			cancel()
+			if err != nil {
+				logger.Warn("shutdown did not finish cleanly", "err", err)
+			}
+			return 0
+		}
+	}
+}
+
+// checkConfig implements --config.check.
+func checkConfig(src configSource) int {
+	cfg, err := src.load()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "configuration is invalid: %v\n", err)
+		return 1
+	}
+	fmt.Printf("configuration is valid: %d account(s)\n%s", len(cfg.Accounts()), cfg.YAML())
+	return 0
+}

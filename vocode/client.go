@@ -1,0 +1,378 @@
+// Package vocode is a client for the parts of Vocode's Hosted API the
+// exporter reads: the paginated list of account connections.
+package vocode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultPageSize     = 100
+	MinPageSize         = 10
+	DefaultConcurrency  = 4
+	DefaultMaxBodyBytes = 32 << 20
+	DefaultRetries      = 2
+	DefaultBackoff      = 250 * time.Millisecond
+
+	listPath = "/v1/account_connections/list"
+	// EndpointList is the value of the `endpoint` label for the list endpoint.
+	EndpointList = "account_connections_list"
+)
+
+// RequestObserver is told about every HTTP request the client makes: code is
+// the status code, or "error" when no response came.
+type RequestObserver func(endpoint, code string, d time.Duration)
+
+// Options tune a Client. The zero value is usable.
+type Options struct {
+	PageSize     int // page size to ask for first; halved on a 422 naming `size`
+	Concurrency  int // most list requests in flight at once
+	MaxBodyBytes int64
+	Retries      int           // retries of 429, 5xx and transport errors; negative disables
+	Backoff      time.Duration // first retry delay, doubled each time
+	// MaxRetryAfter caps how long a Retry-After is honoured when the context
+	// has no deadline.
+	MaxRetryAfter time.Duration
+	Transport     http.RoundTripper // nil: a clone of http.DefaultTransport
+	UserAgent     string
+	Observer      RequestObserver
+	Logger        *slog.Logger
+}
+
+// Client reads one Vocode account. It is safe for concurrent use.
+type Client struct {
+	base *url.URL
+	key  string // only ever written into the Authorization header
+	http *http.Client
+	opts Options
+	// pageSize is the size that last worked; remembered so that a 422 on
+	// size costs one extra request per account, not one per scrape.
+	pageSize atomic.Int64
+}
+
+// New returns a client for the API at baseURL, authenticated with apiKey.
+func New(baseURL, apiKey string, opts Options) (*Client, error) {
+	base, err := ParseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if apiKey == "" {
+		return nil, errors.New("empty API key")
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if opts.PageSize < MinPageSize {
+		opts.PageSize = MinPageSize
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Retries == 0 {
+		opts.Retries = DefaultRetries
+	} else if opts.Retries < 0 {
+		opts.Retries = 0
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = DefaultBackoff
+	}
+	if opts.MaxRetryAfter <= 0 {
+		opts.MaxRetryAfter = time.Minute
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "vocode_exporter"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	transport := opts.Transport
+	if transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = opts.Concurrency + 1
+		transport = t
+	}
+	c := &Client{base: base, key: apiKey, opts: opts}
+	c.http = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
+	c.pageSize.Store(int64(opts.PageSize))
+	return c, nil
+}
+
+// ParseBaseURL checks an API base URL: https, or http for a loopback host
+// only, since plain HTTP elsewhere would send the key in clear.
+func ParseBaseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid API URL: %w", err)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("invalid API URL %q: no host", s)
+	}
+	if u.User != nil {
+		return nil, errors.New("invalid API URL: it must not carry user information")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("refusing plain http:// API URL for non-loopback host %q: the API key would travel in clear; use https://", u.Hostname())
+		}
+	default:
+		return nil, fmt.Errorf("invalid API URL %q: scheme must be https (or http for a loopback host)", s)
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// String describes the client without its key, for logs and %v.
+func (c *Client) String() string { return "vocode.Client(" + c.base.String() + ")" }
+
+// LogValue keeps slog from reflecting over the client's fields.
+func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// URL is the API base URL.
+func (c *Client) URL() string { return c.base.String() }
+
+// PageSize is the page size the client currently asks for.
+func (c *Client) PageSize() int { return int(c.pageSize.Load()) }
+
+// checkRedirect follows redirects on the API's own scheme and host only: the
+// key must never reach anyone but the configured API, and a 3xx to elsewhere
+// is reported as an error instead.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if req.URL.Scheme != c.base.Scheme || req.URL.Host != c.base.Host || len(via) >= 5 {
+		return http.ErrUseLastResponse
+	}
+	return nil
+}
+
+// errPageSizeRejected marks a 422 whose detail names the size parameter.
+var errPageSizeRejected = errors.New("page size rejected")
+
+// errBodyTooLarge is returned by the body reader once the limit is passed.
+var errBodyTooLarge = errors.New("response body too large")
+
+// ListPage fetches one page, retrying 429, 5xx and transport errors.
+func (c *Client) ListPage(ctx context.Context, page, size int) (*Page, error) {
+	for attempt := 0; ; attempt++ {
+		p, retryAfter, err := c.listPageOnce(ctx, page, size)
+		if err == nil {
+			return p, nil
+		}
+		if attempt >= c.opts.Retries || !retryable(err) || ctx.Err() != nil {
+			return nil, err
+		}
+		wait := c.opts.Backoff << attempt
+		if retryAfter > 0 {
+			wait = retryAfter
+		}
+		if !c.fits(ctx, wait) {
+			return nil, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
+}
+
+// fits reports whether waiting d still leaves time for a request.
+func (c *Client) fits(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return d <= c.opts.MaxRetryAfter
+	}
+	return time.Until(deadline) > d
+}
+
+func retryable(err error) bool {
+	switch ReasonOf(err) {
+	case ReasonRateLimited, ReasonServerError, ReasonTransport:
+		return true
+	}
+	return false
+}
+
+func (c *Client) listPageOnce(ctx context.Context, page, size int) (*Page, time.Duration, error) {
+	u := *c.base
+	u.Path += listPath
+	u.RawQuery = "page=" + strconv.Itoa(page) + "&size=" + strconv.Itoa(size)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, 0, &Error{Reason: ReasonClientError, Page: page, Err: err}
+	}
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.opts.UserAgent)
+
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.observe("error", time.Since(start))
+		return nil, 0, &Error{Reason: classifyTransport(err), Page: page, Err: c.redact(err)}
+	}
+	defer func() {
+		// Drain a little so the connection can be reused; a large rest is
+		// cheaper to drop with the connection.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		_ = resp.Body.Close()
+	}()
+
+	if resp.StatusCode != http.StatusOK {
+		err := c.statusError(resp, page)
+		c.observe(strconv.Itoa(resp.StatusCode), time.Since(start))
+		return nil, retryAfter(resp.Header.Get("Retry-After")), err
+	}
+	p, err := c.decode(resp, page)
+	c.observe("200", time.Since(start))
+	return p, 0, err
+}
+
+func (c *Client) observe(code string, d time.Duration) {
+	if c.opts.Observer != nil {
+		c.opts.Observer(EndpointList, code, d)
+	}
+}
+
+func (c *Client) decode(resp *http.Response, page int) (*Page, error) {
+	if resp.ContentLength > c.opts.MaxBodyBytes {
+		return nil, &Error{Reason: ReasonTooLarge, Page: page, Status: resp.StatusCode,
+			Detail: fmt.Sprintf("Content-Length %d exceeds the %d byte limit", resp.ContentLength, c.opts.MaxBodyBytes)}
+	}
+	body := &limitedBody{r: resp.Body, left: c.opts.MaxBodyBytes}
+	p, err := DecodePage(body)
+	switch {
+	case err == nil:
+	case errors.Is(err, errBodyTooLarge):
+		return nil, &Error{Reason: ReasonTooLarge, Page: page, Status: resp.StatusCode,
+			Detail: fmt.Sprintf("body exceeds the %d byte limit", c.opts.MaxBodyBytes)}
+	case body.readErr != nil:
+		// The body broke off (reset, deadline): a transport problem, not
+		// a malformed page.
+		return nil, &Error{Reason: classifyTransport(body.readErr), Page: page, Status: resp.StatusCode,
+			Detail: "reading body", Err: c.redact(body.readErr)}
+	default:
+		return nil, &Error{Reason: ReasonDecode, Page: page, Status: resp.StatusCode, Err: err}
+	}
+	if p.Page != 0 && p.Page != page {
+		return nil, &Error{Reason: ReasonPagination, Page: page, Status: resp.StatusCode,
+			Detail: fmt.Sprintf("asked for page %d, the API served page %d", page, p.Page)}
+	}
+	return p, nil
+}
+
+// statusError classifies a non-200 response and extracts a short, redacted
+// detail from its body.
+func (c *Client) statusError(resp *http.Response, page int) error {
+	e := &Error{Page: page, Status: resp.StatusCode}
+	detail, sizeRejected := errorDetail(io.LimitReader(resp.Body, 16<<10))
+	e.Detail = c.redactString(detail)
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized || code == http.StatusForbidden:
+		e.Reason = ReasonAuth
+	case code == http.StatusTooManyRequests:
+		e.Reason = ReasonRateLimited
+	case code >= 500:
+		e.Reason = ReasonServerError
+	case code >= 300 && code < 400:
+		e.Reason = ReasonClientError
+		e.Detail = "redirect not followed: it leads away from the configured API"
+	default:
+		e.Reason = ReasonClientError
+		if code == http.StatusUnprocessableEntity && sizeRejected {
+			e.Err = errPageSizeRejected
+		}
+	}
+	return e
+}
+
+// redact removes the API key from an error's text. Transport errors quote
+// the URL, which holds no key, but a belt-and-braces pass costs nothing.
+func (c *Client) redact(err error) error {
+	if err == nil || !strings.Contains(err.Error(), c.key) {
+		return err
+	}
+	return errors.New(c.redactString(err.Error()))
+}
+
+func (c *Client) redactString(s string) string {
+	return strings.ReplaceAll(s, c.key, "<secret>")
+}
+
+// retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
+func retryAfter(h string) time.Duration {
+	if h == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(h)); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// limitedBody reads at most left bytes and remembers the first read error
+// that was not EOF, to tell a broken connection from a malformed page.
+type limitedBody struct {
+	r       io.Reader
+	left    int64
+	readErr error
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// Probe one byte: a body of exactly the limit is still fine.
+		var one [1]byte
+		n, err := b.r.Read(one[:])
+		if n > 0 {
+			return 0, errBodyTooLarge
+		}
+		return 0, b.note(err)
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, b.note(err)
+}
+
+func (b *limitedBody) note(err error) error {
+	if err != nil && !errors.Is(err, io.EOF) && b.readErr == nil {
+		b.readErr = err
+	}
+	return err
+}

@@ -1,0 +1,83 @@
+package vocode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+)
+
+// Reason classifies why a walk failed. The values are the `reason` label of
+// vocode_scrape_errors_total, so they are part of the exporter's interface.
+type Reason string
+
+// The reasons a walk can fail for.
+const (
+	ReasonAuth        Reason = "auth"
+	ReasonRateLimited Reason = "rate_limited"
+	ReasonServerError Reason = "server_error"
+	ReasonClientError Reason = "client_error"
+	ReasonTimeout     Reason = "timeout"
+	ReasonTransport   Reason = "transport"
+	ReasonDecode      Reason = "decode"
+	ReasonTooLarge    Reason = "too_large"
+	ReasonPagination  Reason = "pagination"
+)
+
+// Reasons lists every Reason, so that counters can be initialised to zero.
+var Reasons = []Reason{
+	ReasonAuth, ReasonRateLimited, ReasonServerError, ReasonClientError, ReasonTimeout,
+	ReasonTransport, ReasonDecode, ReasonTooLarge, ReasonPagination,
+}
+
+// Error is the one error type the client returns. It is classified once, where
+// it is made, so callers never have to inspect status codes or strings.
+// Its message never contains the API key, a credential or a raw body.
+type Error struct {
+	Reason Reason
+	Page   int    // the page being fetched, 0 when not page specific
+	Status int    // HTTP status, 0 when no response came
+	Detail string // a short, redacted description
+	Err    error  // the underlying error, if any; its text is already safe
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("list account connections: %s", e.Reason)
+	if e.Page > 0 {
+		msg += fmt.Sprintf(" on page %d", e.Page)
+	}
+	if e.Status > 0 {
+		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ReasonOf returns the classification of err. Errors that did not come from
+// this package are classified by their kind; anything unknown counts as a
+// transport failure.
+func ReasonOf(err error) Reason {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return classifyTransport(err)
+}
+
+func classifyTransport(err error) Reason {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return ReasonTimeout
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return ReasonTimeout
+	}
+	return ReasonTransport
+}
