@@ -4,11 +4,14 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // HandlerOpts configure the /metrics handler.
@@ -35,7 +38,10 @@ func NewHandler(o HandlerOpts) http.Handler {
 
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(New(ctx, o.Targets()))
-		h := promhttp.HandlerFor(prometheus.Gatherers{o.Gatherer, reg}, promhttp.HandlerOpts{
+		// The walk's registry is gathered first: the counters the walk
+		// moves (errors, requests) then show it in this very scrape,
+		// next to the vocode_up it produced.
+		h := promhttp.HandlerFor(merged{reg, o.Gatherer}, promhttp.HandlerOpts{
 			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
 			ErrorHandling:     promhttp.ContinueOnError,
 			EnableOpenMetrics: true,
@@ -64,4 +70,42 @@ func scrapeContext(r *http.Request, timeout, offset time.Duration) (context.Cont
 		return context.WithCancel(r.Context())
 	}
 	return context.WithTimeout(r.Context(), timeout)
+}
+
+// merged gathers two gatherers in order, like prometheus.Gatherers, but
+// skips its second consistency check and sort of every series when the two
+// share no metric name and report no error: each registry has checked and
+// sorted its own series already, and with 10,000 connections doing it again
+// cost a tenth of a scrape's CPU. (The per-scrape series are gauges whose
+// names end in none of the suffixes Gatherers checks for collisions.)
+type merged [2]prometheus.Gatherer
+
+func (m merged) Gather() ([]*dto.MetricFamily, error) {
+	a, errA := m[0].Gather()
+	b, errB := m[1].Gather()
+	if errA != nil || errB != nil || !disjoint(a, b) {
+		// Rare: leave merging, checks and error messages to Gatherers.
+		return prometheus.Gatherers{gathered(a, errA), gathered(b, errB)}.Gather()
+	}
+	out := append(append(make([]*dto.MetricFamily, 0, len(a)+len(b)), a...), b...)
+	slices.SortFunc(out, func(x, y *dto.MetricFamily) int { return strings.Compare(x.GetName(), y.GetName()) })
+	return out, nil
+}
+
+func disjoint(a, b []*dto.MetricFamily) bool {
+	names := make(map[string]bool, len(a))
+	for _, mf := range a {
+		names[mf.GetName()] = true
+	}
+	for _, mf := range b {
+		if names[mf.GetName()] {
+			return false
+		}
+	}
+	return true
+}
+
+// gathered is a Gatherer that returns what was already gathered.
+func gathered(mfs []*dto.MetricFamily, err error) prometheus.Gatherer {
+	return prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return mfs, err })
 }

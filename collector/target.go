@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 )
+
+// walkGrace is how long a scrape past its deadline still waits for the walk
+// it shares: a walk ends a few milliseconds after its deadline.
+const walkGrace = 100 * time.Millisecond
 
 // Target is one account: its API client and the walk in flight, if any.
 // Scrapes that arrive while a walk runs share its outcome, so the API sees
@@ -68,6 +74,15 @@ func (t *Target) Walk(ctx context.Context) Outcome {
 	case <-call.done:
 		return call.outcome
 	case <-ctx.Done():
+	}
+	// A walk this scrape started has the same deadline and ends with it:
+	// wait a moment for it, so that its failure is counted in this scrape.
+	grace := time.NewTimer(walkGrace)
+	defer grace.Stop()
+	select {
+	case <-call.done:
+		return call.outcome
+	case <-grace.C:
 		// This scrape gives up; the walk goes on for those sharing it.
 		return Outcome{Err: &vocode.Error{Reason: vocode.ReasonTimeout, Err: ctx.Err()}}
 	}
@@ -83,6 +98,13 @@ func (t *Target) run(scrapeCtx context.Context, call *walkCall) {
 	start := time.Now()
 	res, err := t.client.Walk(ctx)
 	call.outcome = Outcome{Result: res, Err: err, Duration: time.Since(start)}
+	if err == nil {
+		// Series in label order make the registry's sort of each family
+		// linear instead of n log n: with 10,000 connections that sort
+		// was a sixth of a scrape's CPU. Sorted here, before the outcome
+		// is shared.
+		slices.SortFunc(res.Connections, func(a, b vocode.Connection) int { return strings.Compare(a.ID, b.ID) })
+	}
 	t.report(err)
 
 	t.mu.Lock()

@@ -210,7 +210,13 @@ func checkKey(key string) error {
 	return nil
 }
 
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+var (
+	unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	notAList     = regexp.MustCompile(`cannot unmarshal (\w+) into \[\]config\.accountFile`)
+	notAnAccount = regexp.MustCompile(`cannot unmarshal (\w+) into config\.accountFile`)
+	// The decoder quotes scalar values in backticks; a value may be a key.
+	quotedValue = regexp.MustCompile("\\s*`[^`]*`")
+)
 
 // yamlError rewords the decoder's messages for people: "field x not found in
 // type config.accountFile" becomes `unknown key "x"`, with its line.
@@ -221,8 +227,11 @@ func yamlError(err error) error {
 	}
 	msgs := make([]string, len(te.Errors))
 	for i, m := range te.Errors {
+		m = strings.ReplaceAll(quotedValue.ReplaceAllString(m, ""), "!!", "")
 		m = unknownField.ReplaceAllString(m, `unknown key "$1"`)
-		msgs[i] = strings.ReplaceAll(m, "!!", "")
+		m = notAList.ReplaceAllString(m, "`accounts` must be a list of accounts, not a $1")
+		m = notAnAccount.ReplaceAllString(m, "each account must be a map of name, url and api_key or api_key_file, not a $1")
+		msgs[i] = m
 	}
 	return errors.New(strings.Join(msgs, "; "))
 }

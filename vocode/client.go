@@ -150,11 +150,18 @@ func isLoopback(host string) bool {
 // String describes the client without its key, for logs and %v.
 func (c *Client) String() string { return "vocode.Client(" + c.base.String() + ")" }
 
+// GoString keeps %#v from printing the key.
+func (c *Client) GoString() string { return c.String() }
+
 // LogValue keeps slog from reflecting over the client's fields.
 func (c *Client) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // URL is the API base URL.
 func (c *Client) URL() string { return c.base.String() }
+
+// CloseIdleConnections closes the client's idle keep-alive connections; for
+// a client that is being replaced, and for tests that check for leaks.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // PageSize is the page size the client currently asks for.
 func (c *Client) PageSize() int { return int(c.pageSize.Load()) }

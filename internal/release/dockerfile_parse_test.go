@@ -288,8 +288,8 @@ func shellWords(s string, lookup func(string) (string, error)) ([]string, error)
 		}
 		var name string
 		j := i + 1
-		switch {
-		case s[j] == '{':
+		switch s[j] {
+		case '{':
 			end := strings.IndexByte(s[j:], '}')
 			if end < 0 {
 				return 0, fmt.Errorf("unterminated ${")
@@ -299,7 +299,7 @@ func shellWords(s string, lookup func(string) (string, error)) ([]string, error)
 			if strings.ContainsAny(name, ":-+=?#%/") {
 				return 0, fmt.Errorf("parameter operators are not supported: ${%s}", name)
 			}
-		case s[j] == '(':
+		case '(':
 			return 0, fmt.Errorf("command substitution is not supported")
 		default:
 			k := j

@@ -539,3 +539,35 @@ func TestStaticELFCheckSeesDynamicBinaries(t *testing.T) {
 		t.Errorf("%s: want both PT_INTERP and DT_NEEDED reported, got %q", dyn, problems)
 	}
 }
+
+// The builder image's Go must be the release go.mod asks for (major.minor;
+// the golang:1.N tag follows the latest patch release).
+func TestDockerfileGoVersion(t *testing.T) {
+	df := loadDockerfile(t)
+	var goVersion string
+	for _, a := range df.globalArgs {
+		if a.name == "GO_VERSION" {
+			goVersion = a.value
+		}
+	}
+	builder := df.stages[0]
+	image := strings.ReplaceAll(builder.base, "${GO_VERSION}", goVersion)
+	tag, ok := strings.CutPrefix(image, "golang:")
+	if !ok {
+		t.Fatalf("first stage FROM %s: want a golang:<version> builder", builder.base)
+	}
+	var modGo string
+	for _, line := range strings.Split(readRepoFile(t, "go.mod"), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
+			modGo = strings.TrimSpace(v)
+		}
+	}
+	parts := strings.SplitN(modGo, ".", 3)
+	if len(parts) < 2 {
+		t.Fatalf("cannot read the go directive %q of go.mod", modGo)
+	}
+	want := parts[0] + "." + parts[1]
+	if tag != want && !strings.HasPrefix(tag, want+".") && !strings.HasPrefix(tag, want+"-") {
+		t.Errorf("builder image golang:%s, go.mod asks for go %s", tag, modGo)
+	}
+}

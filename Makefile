@@ -1,0 +1,121 @@
+# vocode_exporter build, test and lint targets. `make help` lists them.
+
+GO          ?= go
+PROMTOOL    ?= promtool
+BINARY      ?= vocode_exporter
+# Release binaries are static; the race detector needs cgo.
+CGO_ENABLED ?= 0
+
+# Version information, printed by `vocode_exporter --version` and exported as
+# vocode_exporter_build_info. The release version lives in the VERSION file.
+VERSION    ?= $(shell cat $(CURDIR)/VERSION)
+REVISION   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH     ?= $(shell git symbolic-ref -q --short HEAD 2>/dev/null || echo unknown)
+BUILD_USER ?= $(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || uname -n)
+BUILD_DATE ?= $(shell date -u +%Y%m%d-%H:%M:%S)
+
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS     := -s -w \
+	-X $(VERSION_PKG).Version=$(VERSION) \
+	-X $(VERSION_PKG).Revision=$(REVISION) \
+	-X $(VERSION_PKG).Branch=$(BRANCH) \
+	-X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
+	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
+
+# Tools are cached outside the work tree so fresh clones (CI) reuse them; set
+# TOOLS_DIR=$(CURDIR)/.tools/bin to keep them inside (that path is ignored by git).
+CACHE_HOME            := $(or $(XDG_CACHE_HOME),$(if $(HOME),$(HOME)/.cache,$(CURDIR)/.tools))
+TOOLS_DIR             ?= $(CACHE_HOME)/vocode_exporter/bin
+GOLANGCI_LINT_VERSION ?= v2.15.0
+GOLANGCI_LINT         := $(TOOLS_DIR)/golangci-lint
+
+# Alerting rules and their unit tests (files named *_test.yml).
+RULE_FILES      = $(filter-out %_test.yml,$(wildcard alerts/*.yml))
+RULE_TEST_FILES = $(wildcard alerts/*_test.yml)
+
+FUZZTIME ?= 30s
+DOCKER   ?= docker
+IMAGE    ?= vocode_exporter:$(VERSION)
+
+.DEFAULT_GOAL := build
+
+.PHONY: help
+help: ## List the targets.
+	@grep -E '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -e 's/:.*## /\t/' | expand -t 18
+
+.PHONY: build
+build: ## Build ./vocode_exporter (static, with version information).
+	CGO_ENABLED=$(CGO_ENABLED) $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) .
+
+.PHONY: version
+version: build ## Build, then print the binary's --version.
+	./$(BINARY) --version
+
+.PHONY: test
+test: ## Vet, run all Go tests with the race detector, then rules, dashboards and lint.
+	$(GO) vet ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	$(MAKE) test-rules test-dashboards lint
+
+.PHONY: test-short
+test-short: ## Go tests only, without -race and the slow ones.
+	$(GO) test -short -count=1 ./...
+
+.PHONY: test-rules
+test-rules: ## promtool: check the alerting rules and run their unit tests.
+	@test -n "$(RULE_FILES)" || { echo "no rule files in alerts/" >&2; exit 1; }
+	$(PROMTOOL) check rules $(RULE_FILES)
+	@test -n "$(RULE_TEST_FILES)" || { echo "no rule unit tests (alerts/*_test.yml)" >&2; exit 1; }
+	$(PROMTOOL) test rules $(RULE_TEST_FILES)
+
+.PHONY: test-dashboards
+test-dashboards: ## Dashboard tests (their own Go module).
+	cd dashboards/dashboardtest && $(GO) test -count=1 ./...
+
+.PHONY: lint
+lint: golangci-lint ## golangci-lint on both Go modules.
+	$(GOLANGCI_LINT) run ./...
+	cd dashboards/dashboardtest && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...
+
+.PHONY: fmt
+fmt: golangci-lint ## Rewrite the sources with the configured formatters.
+	$(GOLANGCI_LINT) fmt ./...
+
+# Installs golangci-lint with `go install` unless the cached binary already is
+# the pinned version.
+.PHONY: golangci-lint
+golangci-lint:
+	@if [ "$$($(GOLANGCI_LINT) version --short 2>/dev/null)" != "$(patsubst v%,%,$(GOLANGCI_LINT_VERSION))" ]; then \
+		echo ">> installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(TOOLS_DIR)"; \
+		mkdir -p "$(TOOLS_DIR)" && \
+		GOBIN="$(TOOLS_DIR)" $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION); \
+	fi
+
+.PHONY: bench
+bench: ## Run the benchmarks (no tests).
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+.PHONY: fuzz
+fuzz: ## Run every Fuzz* target for FUZZTIME each (default 30s).
+	@set -e; \
+	$(GO) list -f '{{.ImportPath}} {{.Dir}}' ./... | while read -r pkg dir; do \
+		for fn in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do \
+			echo ">> $$pkg $$fn"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done
+
+.PHONY: docker
+docker: ## Build the container image (needs a Docker engine).
+	$(DOCKER) build \
+		--build-arg VERSION=$(VERSION) \
+		--build-arg REVISION=$(REVISION) \
+		--build-arg BRANCH=$(BRANCH) \
+		--build-arg BUILD_USER=$(BUILD_USER) \
+		--build-arg BUILD_DATE=$(BUILD_DATE) \
+		-t $(IMAGE) .
+
+.PHONY: clean
+clean: ## Remove build output.
+	rm -f $(BINARY)
+	rm -f coverage.* *.out *.prof

@@ -1,0 +1,239 @@
+package collector
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/goleak"
+
+	"github.com/vocode-exporter/vocode_exporter/vocode"
+	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+type fixture struct {
+	api     *vocodetest.Server
+	reg     *prometheus.Registry
+	metrics *Metrics
+	target  *Target
+	logs    *strings.Builder
+}
+
+func newFixture(t *testing.T, account string, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
+	t.Helper()
+	f := &fixture{api: vocodetest.NewServer(conns, opts...), reg: prometheus.NewRegistry(), logs: &strings.Builder{}}
+	t.Cleanup(f.api.Close)
+	f.metrics = NewMetrics(f.reg)
+	client, err := vocode.New(f.api.URL, f.api.APIKey, vocode.Options{
+		Backoff: time.Millisecond, Observer: f.metrics.Observer(account), Transport: f.api.Client().Transport,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.CloseIdleConnections)
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	f.target = NewTarget(context.Background(), account, client, f.metrics, logger)
+	return f
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func golden(t *testing.T, name string) *os.File {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+var connectionMetrics = []string{
+	"vocode_up", "vocode_account_connections", "vocode_account_connections_reported",
+	"vocode_account_connections_reported_estimated", "vocode_account_connection_info",
+	"vocode_twilio_steering_pool_size", "vocode_twilio_account_supports_any_caller_id",
+}
+
+func TestCollect(t *testing.T) {
+	no := false
+	conns := append(vocodetest.Dataset(3, 1),
+		// missing optional fields, an explicit null pool, an unknown type
+		vocodetest.Connection{ID: "tw-bare", Type: "account_connection_twilio"},
+		vocodetest.Connection{ID: "tw-null", Type: "account_connection_twilio", NullSteeringPool: true, AnyCallerID: &no},
+		vocodetest.Connection{ID: "tx-1", Type: "account_connection_telnyx"},
+	)
+	f := newFixture(t, "prod", conns)
+	c := New(context.Background(), []*Target{f.target})
+	if err := testutil.CollectAndCompare(c, golden(t, "collect.prom"), connectionMetrics...); err != nil {
+		t.Error(err)
+	}
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %+v", err, problems)
+	}
+	if problems, err := testutil.GatherAndLint(f.reg); err != nil || len(problems) > 0 {
+		t.Errorf("lint of long-lived metrics: %v %+v", err, problems)
+	}
+}
+
+// With no connections at all, twilio and openai are still there as 0, so
+// an alert on twilio == 0 has a series to fire on.
+func TestCollectEmptyAccount(t *testing.T) {
+	f := newFixture(t, "prod", nil, vocodetest.WithTotal(vocodetest.TotalNone))
+	c := New(context.Background(), []*Target{f.target})
+	if err := testutil.CollectAndCompare(c, golden(t, "empty.prom"), connectionMetrics...); err != nil {
+		t.Error(err)
+	}
+}
+
+// A failed walk must not look like an account without connections: only
+// up (0), duration and pages are sent, and the failure is counted and logged.
+func TestCollectFailedWalk(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(150, 100))
+	f.api.AddFault(vocodetest.Fault{Page: 2, Status: 500, Body: `{"detail":"boom"}`})
+	c := New(context.Background(), []*Target{f.target})
+	if err := testutil.CollectAndCompare(c, strings.NewReader(`
+# HELP vocode_up 1 if this scrape's walk of the account-connections list succeeded completely, 0 if any page failed (then no connection series are exported for the account).
+# TYPE vocode_up gauge
+vocode_up{account="prod"} 0
+`), connectionMetrics...); err != nil {
+		t.Error(err)
+	}
+	testutil.CollectAndCount(c) // a second failed walk
+	if got := testutil.ToFloat64(f.metrics.scrapeErrors.WithLabelValues("prod", "server_error")); got != 2 {
+		t.Errorf("server_error count = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(f.metrics.apiRequests.WithLabelValues("prod", vocode.EndpointList, "500")); got != 6 {
+		t.Errorf("500 responses counted = %v, want 6 (two walks, three tries each)", got)
+	}
+	// Logged at error level once, then at debug level while it repeats.
+	logs := f.logs.String()
+	if n := strings.Count(logs, "level=ERROR"); n != 1 {
+		t.Errorf("%d error lines, want 1:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, `account=prod reason=server_error`) || !strings.Contains(logs, "status=500") || !strings.Contains(logs, "boom") {
+		t.Errorf("log lacks account, reason, status or detail:\n%s", logs)
+	}
+	f.api.ClearFaults()
+	if err := testutil.CollectAndCompare(c, strings.NewReader(`
+# HELP vocode_up 1 if this scrape's walk of the account-connections list succeeded completely, 0 if any page failed (then no connection series are exported for the account).
+# TYPE vocode_up gauge
+vocode_up{account="prod"} 1
+`), "vocode_up"); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(f.logs.String(), "succeeds again") {
+		t.Errorf("recovery not logged:\n%s", f.logs.String())
+	}
+}
+
+// Scrapes that arrive while a walk runs share it.
+func TestConcurrentScrapesShareAWalk(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(150, 100), vocodetest.WithLatency(100*time.Millisecond))
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			c := New(context.Background(), []*Target{f.target})
+			if n := testutil.CollectAndCount(c, "vocode_up"); n != 1 {
+				t.Errorf("got %d up series", n)
+			}
+		})
+	}
+	wg.Wait()
+	if got := f.api.Stats().Requests; got != 3 {
+		t.Errorf("10 concurrent scrapes made %d requests, want the 3 of one walk", got)
+	}
+}
+
+func TestScrapeContext(t *testing.T) {
+	tests := []struct {
+		header          string
+		timeout, offset time.Duration
+		want            time.Duration // 0: no deadline
+	}{
+		{header: "", timeout: 30 * time.Second, offset: time.Second / 2, want: 30 * time.Second},
+		{header: "10", timeout: 30 * time.Second, offset: time.Second / 2, want: 9500 * time.Millisecond},
+		{header: "60", timeout: 30 * time.Second, offset: time.Second / 2, want: 30 * time.Second},
+		{header: "0.4", timeout: 30 * time.Second, offset: time.Second / 2, want: 400 * time.Millisecond},
+		{header: "10", timeout: 0, offset: time.Second, want: 9 * time.Second},
+		{header: "", timeout: 0, offset: time.Second, want: 0},
+		{header: "junk", timeout: 5 * time.Second, offset: 0, want: 5 * time.Second},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if tt.header != "" {
+			r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", tt.header)
+		}
+		ctx, cancel := scrapeContext(r, tt.timeout, tt.offset)
+		deadline, ok := ctx.Deadline()
+		cancel()
+		if tt.want == 0 {
+			if ok {
+				t.Errorf("header %q timeout %v: deadline set, want none", tt.header, tt.timeout)
+			}
+			continue
+		}
+		if got := time.Until(deadline); !ok || got > tt.want || got < tt.want-time.Second {
+			t.Errorf("header %q timeout %v offset %v: deadline in %v, want %v", tt.header, tt.timeout, tt.offset, got, tt.want)
+		}
+	}
+}
+
+// The scrape's deadline reaches the API requests: a hanging API ends the
+// scrape in time, as a timeout.
+func TestHandlerHonoursScrapeTimeout(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(1, 1))
+	f.api.AddFault(vocodetest.Fault{Hang: true})
+	h := NewHandler(HandlerOpts{
+		Targets: func() []*Target { return []*Target{f.target} }, Gatherer: f.reg,
+		Timeout: 30 * time.Second, Offset: 500 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+	})
+	r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1")
+	w := httptest.NewRecorder()
+	start := time.Now()
+	h.ServeHTTP(w, r)
+	if took := time.Since(start); took > 900*time.Millisecond {
+		t.Errorf("scrape took %v, want about 0.5s", took)
+	}
+	body := w.Body.String()
+	for _, want := range []string{`vocode_up{account="prod"} 0`, `vocode_scrape_errors_total{account="prod",reason="timeout"} 1`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s:\n%s", want, body)
+		}
+	}
+}
+
+func TestForgetAccount(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	m.InitAccount("a")
+	m.InitAccount("b")
+	m.Observer("a")(vocode.EndpointList, "200", time.Millisecond)
+	m.ForgetAccount("a")
+	if n := testutil.CollectAndCount(m.scrapeErrors); n != len(vocode.Reasons) {
+		t.Errorf("%d error series left, want %d (account b only)", n, len(vocode.Reasons))
+	}
+	if n := testutil.CollectAndCount(m.apiRequests) + testutil.CollectAndCount(m.apiDuration); n != 0 {
+		t.Errorf("%d request series left for a forgotten account", n)
+	}
+}

@@ -1,0 +1,458 @@
+package dashboardtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vocode-exporter/vocode_exporter/internal/e2e"
+	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
+)
+
+// requireEnv makes a missing Prometheus a failure instead of a skip, so CI
+// cannot pass by not running the end-to-end test.
+const requireEnv = "VOCODE_E2E_REQUIRE_PROMETHEUS"
+
+// The accounts the exporter walks in the end-to-end test, each behind its
+// own fake Vocode API.
+type fakeAccount struct {
+	name  string
+	conns []vocodetest.Connection
+	fault *vocodetest.Fault
+}
+
+var fakeAccounts = []fakeAccount{
+	// Twilio connection 0 of a dataset has an empty steering pool.
+	{name: "prod", conns: vocodetest.Dataset(6, 3)},
+	{name: "staging", conns: vocodetest.Dataset(2, 1)},
+	// Answers, but has no Twilio connection at all.
+	{name: "notwilio", conns: vocodetest.Dataset(0, 2)},
+	{name: "broken", conns: vocodetest.Dataset(1, 0), fault: &vocodetest.Fault{Status: http.StatusInternalServerError}},
+	{name: "limited", conns: vocodetest.Dataset(1, 0), fault: &vocodetest.Fault{
+		Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}},
+	}},
+}
+
+// TestEndToEnd runs the real exporter against fake Vocode APIs, scraped by a
+// real Prometheus every second with the rule files loaded, and proves that
+// every dashboard query returns data and every rule evaluates.
+func TestEndToEnd(t *testing.T) {
+	promBin := findPrometheus(t)
+	if testing.Short() && os.Getenv(requireEnv) != "1" {
+		t.Skip("end-to-end test skipped in -short mode")
+	}
+	_, dash, err := readDashboard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := ruleFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	exporter := startExporter(t)
+	prom := startPrometheus(t, promBin, exporter.Addr, rules)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	// "Has data": a few scrapes of every account and one evaluation of
+	// every rule. Rules report health "unknown" until evaluated.
+	waitFor(ctx, t, "five scrapes of the exporter", func() error {
+		return prom.expectNonEmpty(ctx, `count_over_time(up{job="vocode"}[1m]) >= 5`)
+	})
+	waitFor(ctx, t, "every rule evaluated and healthy", func() error {
+		return prom.rulesHealthy(ctx, rules)
+	})
+
+	vars := resolveVariables(ctx, t, prom, dash)
+	want := make([]string, 0, len(fakeAccounts))
+	for _, a := range fakeAccounts {
+		want = append(want, a.name)
+	}
+	if got := vars["account"]; got != RegexAlternation(want) {
+		t.Errorf("account variable = %s, want every configured account %s", got, RegexAlternation(want))
+	}
+
+	// Every panel query must return something. A short grace covers a
+	// rate() or an alert that needs one more scrape or evaluation; a
+	// query naming a series the exporter lacks stays empty throughout.
+	queries := dash.Queries()
+	var empty []string
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		empty = empty[:0]
+		for _, q := range queries {
+			expr, err := Interpolate(q.Expr, vars)
+			if err != nil {
+				t.Fatalf("%s: %v", q.Where, err)
+			}
+			if err := prom.expectNonEmpty(ctx, expr); err != nil {
+				empty = append(empty, fmt.Sprintf("%s: %v\n    %s", q.Where, err, expr))
+			}
+		}
+		if len(empty) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	for _, e := range empty {
+		t.Errorf("dashboard query returned no data: %s", e)
+	}
+	t.Logf("%d dashboard queries returned data", len(queries)-len(empty))
+
+	// What the alerts make of the real exporter's series: the accounts whose
+	// walks fail are scrape failures, not missing Twilio connections.
+	checkAlerts(ctx, t, prom, map[string][]string{
+		"VocodeTwilioConnectionsMissing": {"notwilio"},
+		"VocodeScrapeFailing":            {"broken", "limited"},
+		"VocodeTwilioSteeringPoolEmpty":  {"prod", "staging"},
+		"VocodeTwilioConnectionLost":     nil,
+	})
+}
+
+// findPrometheus returns the prometheus binary, or skips (fails when
+// required) without one. promtool must be there too: CI installs both from
+// the same package.
+func findPrometheus(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err == nil {
+		_, err = exec.LookPath("promtool")
+	}
+	if err != nil {
+		if os.Getenv(requireEnv) == "1" {
+			t.Fatalf("%s=1 but Prometheus is not installed: %v", requireEnv, err)
+		}
+		t.Skipf("Prometheus is not installed (%v); set %s=1 to make this a failure", err, requireEnv)
+	}
+	return bin
+}
+
+// startExporter starts one fake API per account and the real exporter,
+// configured by file, walking all of them.
+func startExporter(t *testing.T) *e2e.Exporter {
+	t.Helper()
+	var cfg strings.Builder
+	cfg.WriteString("accounts:\n")
+	for _, a := range fakeAccounts {
+		key := "e2e-key-" + a.name
+		s := vocodetest.NewServer(a.conns, vocodetest.WithAPIKey(key))
+		t.Cleanup(s.Close)
+		if a.fault != nil {
+			s.AddFault(*a.fault)
+		}
+		fmt.Fprintf(&cfg, "  - name: %s\n    url: %s\n    api_key: %s\n", a.name, s.URL, key)
+	}
+	path := filepath.Join(t.TempDir(), "vocode.yml")
+	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return e2e.Start(t, e2e.Build(t), e2e.Options{Args: []string{"--config.file=" + path}})
+}
+
+// prometheus is a running Prometheus server.
+type prometheus struct {
+	url string
+}
+
+// startPrometheus runs Prometheus on a free loopback port with its own
+// storage, scraping the exporter and evaluating the rules every second.
+func startPrometheus(t *testing.T, bin, target string, rules []string) *prometheus {
+	t.Helper()
+	dir := t.TempDir()
+	var abs []string
+	for _, r := range rules {
+		a, err := filepath.Abs(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		abs = append(abs, a)
+	}
+	// job="vocode" is what VocodeExporterDown assumes.
+	config := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files: %s
+scrape_configs:
+  - job_name: vocode
+    static_configs:
+      - targets: [%q]
+`, jsonString(abs), target)
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := e2e.FreeAddr(t)
+	cmd := exec.Command(bin,
+		"--config.file="+cfgPath,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr,
+		"--log.level=warn",
+	)
+	logs := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("prometheus log:\n%s", logs.String())
+		}
+	})
+
+	p := &prometheus{url: "http://" + addr}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	waitFor(ctx, t, "prometheus ready", func() error {
+		select {
+		case <-exited:
+			t.Fatalf("prometheus exited:\n%s", logs.String())
+		default:
+		}
+		_, err := p.get(ctx, "/-/ready", nil)
+		return err
+	})
+	return p
+}
+
+func jsonString(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// get fetches a path of Prometheus' HTTP API, failing on a non-200 answer.
+func (p *prometheus) get(ctx context.Context, path string, q url.Values) ([]byte, error) {
+	u := p.url + path
+	if q != nil {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s: %s", path, resp.Status, body)
+	}
+	return body, nil
+}
+
+// apiResponse is the envelope of Prometheus' HTTP API answers.
+type apiResponse[T any] struct {
+	Status string `json:"status"`
+	Data   T      `json:"data"`
+	Error  string `json:"error"`
+}
+
+func getAPI[T any](ctx context.Context, p *prometheus, path string, q url.Values) (T, error) {
+	var r apiResponse[T]
+	body, err := p.get(ctx, path, q)
+	if err != nil {
+		return r.Data, err
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return r.Data, err
+	}
+	if r.Status != "success" {
+		return r.Data, fmt.Errorf("%s: %s", path, r.Error)
+	}
+	return r.Data, nil
+}
+
+// queryResult is an instant query's answer; only its size and labels
+// matter here.
+type queryResult struct {
+	ResultType string `json:"resultType"`
+	Result     []struct {
+		Metric map[string]string `json:"metric"`
+	} `json:"result"`
+}
+
+// query evaluates expr now through /api/v1/query.
+func (p *prometheus) query(ctx context.Context, expr string) (queryResult, error) {
+	return getAPI[queryResult](ctx, p, "/api/v1/query", url.Values{"query": {expr}})
+}
+
+var errEmpty = errors.New("empty result")
+
+// expectNonEmpty fails unless expr returns at least one series.
+func (p *prometheus) expectNonEmpty(ctx context.Context, expr string) error {
+	r, err := p.query(ctx, expr)
+	if err != nil {
+		return err
+	}
+	if len(r.Result) == 0 {
+		return errEmpty
+	}
+	return nil
+}
+
+// rulesHealthy checks /api/v1/rules: every rule of every file loaded, each
+// evaluated with health "ok".
+func (p *prometheus) rulesHealthy(ctx context.Context, files []string) error {
+	type rule struct {
+		Name      string `json:"name"`
+		Health    string `json:"health"`
+		LastError string `json:"lastError"`
+	}
+	data, err := getAPI[struct {
+		Groups []struct {
+			Name  string `json:"name"`
+			File  string `json:"file"`
+			Rules []rule `json:"rules"`
+		} `json:"groups"`
+	}](ctx, p, "/api/v1/rules", nil)
+	if err != nil {
+		return err
+	}
+	loaded := map[string]bool{}
+	n := 0
+	var bad []string
+	for _, g := range data.Groups {
+		loaded[filepath.Base(g.File)] = true
+		for _, r := range g.Rules {
+			n++
+			if r.Health != "ok" {
+				bad = append(bad, fmt.Sprintf("%s/%s: health %q %s", g.Name, r.Name, r.Health, r.LastError))
+			}
+		}
+	}
+	for _, f := range files {
+		if !loaded[filepath.Base(f)] {
+			bad = append(bad, "rule file "+f+" not loaded")
+		}
+	}
+	if n == 0 {
+		bad = append(bad, "no rules loaded")
+	}
+	if len(bad) > 0 {
+		return errors.New(strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+// resolveVariables gives each query variable the values Prometheus knows,
+// in dashboard order (later variables' selectors use earlier ones), as the
+// regex Grafana would send for all of them selected.
+func resolveVariables(ctx context.Context, t *testing.T, p *prometheus, d *Dashboard) map[string]string {
+	t.Helper()
+	vars := map[string]string{}
+	for _, v := range d.Templating.List {
+		if v.Type != "query" {
+			continue
+		}
+		sel, label, ok := parseLabelValues(v.QueryString())
+		if !ok {
+			t.Fatalf("variable %s: cannot evaluate query %q", v.Name, v.QueryString())
+		}
+		sel, err := Interpolate(sel, vars)
+		if err != nil {
+			t.Fatalf("variable %s: %v", v.Name, err)
+		}
+		values, err := getAPI[[]string](ctx, p, "/api/v1/label/"+label+"/values", url.Values{"match[]": {sel}})
+		if err != nil {
+			t.Fatalf("variable %s: %v", v.Name, err)
+		}
+		if len(values) == 0 {
+			t.Fatalf("variable %s: Prometheus knows no %s for %s", v.Name, label, sel)
+		}
+		vars[v.Name] = RegexAlternation(values)
+		t.Logf("$%s = %s", v.Name, vars[v.Name])
+	}
+	return vars
+}
+
+// checkAlerts compares the accounts for which each alert is pending or
+// firing with want. The rules' `for` durations are minutes, so in this
+// short run the alerts are pending: that state already says the
+// expression matched.
+func checkAlerts(ctx context.Context, t *testing.T, p *prometheus, want map[string][]string) {
+	t.Helper()
+	for alert, accounts := range want {
+		r, err := p.query(ctx, fmt.Sprintf(`ALERTS{alertname=%q}`, alert))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range r.Result {
+			if !slices.Contains(got, s.Metric["account"]) {
+				got = append(got, s.Metric["account"])
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, accounts) {
+			t.Errorf("%s is active for accounts %v, want %v", alert, got, accounts)
+		}
+	}
+}
+
+// waitFor retries check every 200ms until it succeeds or ctx ends.
+func waitFor(ctx context.Context, t *testing.T, what string, check func() error) {
+	t.Helper()
+	var err error
+	for {
+		if err = check(); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// lockedBuffer collects a process' output; the process writes from its
+// own goroutines while a failing test reads.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,630 @@
+// Command vocode-bench measures what a scrape of vocode_exporter costs, and
+// prints a Markdown table of it (`make bench`, `make bench-quick`).
+//
+// It builds the exporter and internal/cmd/minwalker, serves the fake Vocode
+// API (vocodetest) in this process, and for each cell of a grid of
+// connections x per-request latency x concurrency starts a fresh exporter
+// process and a fresh minimal walker, then scrapes the exporter and walks
+// with the minimal walker alternately, several times. For each cell it
+// reports:
+//
+//   - walk: the median vocode_scrape_duration_seconds, next to the floor
+//     (1 + ceil((pages-1)/concurrency)) x latency and their ratio;
+//   - CPU per scrape of the exporter process (utime+stime from /proc/PID/stat)
+//     and CPU per walk of the minimal walker, measured the same way in the
+//     same run, and their ratio: the exporter's own work (aggregation,
+//     exposition, serving) on top of fetching and decoding;
+//   - bytes allocated per scrape (delta of go_memstats_alloc_bytes_total),
+//     also per connection, to show that allocations follow connections;
+//   - peak RSS (VmHWM) of both processes.
+//
+// Linux only (/proc). CPU times come in clock ticks of 10 ms, so cells with
+// little work are measured over more scrapes.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
+)
+
+const apiKey = "vocode-bench-key"
+
+// userHZ is the unit of utime and stime in /proc/PID/stat: USER_HZ, 100 on
+// every Linux architecture Go supports.
+const userHZ = 100
+
+// acceptHeader asks for the formats Prometheus asks for, in its order.
+const acceptHeader = "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4," +
+	"text/plain;version=0.0.4;q=0.3,*/*;q=0.1"
+
+type options struct {
+	conns, pageSizes []int
+	latencies        []time.Duration
+	concurrency      []int
+	scrapes          int
+	exporter         string
+	out              string
+	sweep            bool
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "vocode-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	quick := flag.Bool("quick", false, "a small grid: 1,000 and 10,000 connections, 20ms, concurrency 4; fewer scrapes")
+	conns := flag.String("connections", "1000,10000,100000", "connection counts, comma separated")
+	latencies := flag.String("latency", "0s,20ms", "per-request latencies of the fake API, comma separated")
+	concurrency := flag.String("concurrency", "1,4,8", "--vocode.concurrency values, comma separated")
+	scrapes := flag.Int("scrapes", 5, "measured scrapes per cell at 10,000 connections (more below, fewer above), after one warm-up")
+	exporter := flag.String("exporter", "", "exporter binary to measure (default: build it from this tree)")
+	out := flag.String("out", "", "also write the Markdown to this file")
+	sweep := flag.Bool("pages-sweep", true, "also measure 10,000 connections at page sizes 25, 50 and 100")
+	flag.Parse()
+
+	o := options{scrapes: *scrapes, exporter: *exporter, out: *out, sweep: *sweep}
+	var err error
+	if *quick {
+		*conns, *latencies, *concurrency = "1000,10000", "20ms", "4"
+		o.scrapes = 3
+		o.sweep = false
+	}
+	if o.conns, err = parseInts(*conns); err != nil {
+		return err
+	}
+	if o.concurrency, err = parseInts(*concurrency); err != nil {
+		return err
+	}
+	for _, s := range strings.Split(*latencies, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(s))
+		if err != nil {
+			return err
+		}
+		o.latencies = append(o.latencies, d)
+	}
+	return bench(o)
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad number %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// bins holds the binaries under test.
+type bins struct{ exporter, minwalker string }
+
+func build(o options) (bins, func(), error) {
+	dir, err := os.MkdirTemp("", "vocode-bench-")
+	if err != nil {
+		return bins{}, nil, err
+	}
+	cleanup := func() { _ = os.RemoveAll(dir) }
+	root, err := repoRoot()
+	if err != nil {
+		return bins{}, cleanup, err
+	}
+	b := bins{exporter: o.exporter, minwalker: filepath.Join(dir, "minwalker")}
+	targets := [][2]string{{b.minwalker, "./internal/cmd/minwalker"}}
+	if b.exporter == "" {
+		b.exporter = filepath.Join(dir, "vocode_exporter")
+		targets = append(targets, [2]string{b.exporter, "."})
+	}
+	for _, t := range targets {
+		cmd := exec.Command("go", "build", "-o", t[0], t[1])
+		cmd.Dir = root
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return bins{}, cleanup, fmt.Errorf("go build %s: %w", t[1], err)
+		}
+	}
+	return b, cleanup, nil
+}
+
+func repoRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("run vocode-bench inside the vocode_exporter module")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// cell is one measurement: the inputs, then what was measured.
+type cell struct {
+	conns, pageSize, concurrency int
+	latency                      time.Duration
+	scrapes                      int
+
+	pages     int
+	walk      time.Duration // median vocode_scrape_duration_seconds
+	floor     time.Duration
+	cpu       time.Duration // exporter CPU per scrape
+	minCPU    time.Duration // minimal walker CPU per walk
+	alloc     float64       // exporter bytes allocated per scrape
+	minAlloc  float64       // minimal walker bytes allocated per walk
+	rss       int64         // exporter VmHWM, bytes
+	minRSS    int64
+	series    int // samples in one exposition
+	bodyBytes int // uncompressed exposition size
+}
+
+func bench(o options) error {
+	b, cleanup, err := build(o)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
+	var cells []*cell
+	for _, n := range o.conns {
+		scrapes := o.scrapes
+		switch {
+		case n <= 2_000:
+			scrapes = o.scrapes * 4
+		case n >= 50_000:
+			scrapes = max(2, o.scrapes*3/5)
+		}
+		for _, lat := range o.latencies {
+			for _, c := range o.concurrency {
+				cells = append(cells, &cell{conns: n, pageSize: 100, concurrency: c, latency: lat, scrapes: scrapes})
+			}
+		}
+	}
+	var sweep []*cell
+	if o.sweep {
+		for _, size := range []int{25, 50, 100} {
+			sweep = append(sweep, &cell{conns: 10_000, pageSize: size, concurrency: 4, scrapes: o.scrapes})
+		}
+	}
+
+	start := time.Now()
+	datasets := map[int][]vocodetest.Connection{}
+	for _, c := range append(slices.Clone(cells), sweep...) {
+		if datasets[c.conns] == nil {
+			datasets[c.conns] = vocodetest.Dataset(c.conns/2, c.conns-c.conns/2)
+		}
+		fmt.Fprintf(os.Stderr, "%d connections, %d per page, latency %v, concurrency %d: ",
+			c.conns, c.pageSize, c.latency, c.concurrency)
+		if err := measure(b, datasets[c.conns], c); err != nil {
+			return fmt.Errorf("%d connections, latency %v, concurrency %d: %w", c.conns, c.latency, c.concurrency, err)
+		}
+		fmt.Fprintf(os.Stderr, "walk %v, CPU %v vs %v\n", c.walk.Round(time.Millisecond), c.cpu, c.minCPU)
+	}
+
+	var md bytes.Buffer
+	writeReport(&md, cells, sweep, time.Since(start))
+	os.Stdout.Write(md.Bytes())
+	if o.out != "" {
+		return os.WriteFile(o.out, md.Bytes(), 0o644)
+	}
+	return nil
+}
+
+// fakeAPI serves conns on a loopback port until stop is called.
+func fakeAPI(conns []vocodetest.Connection, latency time.Duration) (string, func(), error) {
+	api := vocodetest.NewAPI(conns, vocodetest.WithAPIKey(apiKey), vocodetest.WithLatency(latency))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String(), func() { api.Close(); _ = srv.Close() }, nil
+}
+
+func measure(b bins, conns []vocodetest.Connection, c *cell) error {
+	url, stopAPI, err := fakeAPI(conns, c.latency)
+	if err != nil {
+		return err
+	}
+	defer stopAPI()
+	c.pages = (c.conns + c.pageSize - 1) / c.pageSize
+	c.floor = time.Duration(1+(c.pages-1+c.concurrency-1)/c.concurrency) * c.latency
+
+	exp, err := startExporter(b.exporter, url, c)
+	if err != nil {
+		return err
+	}
+	defer exp.stop()
+	mw, err := startMinwalker(b.minwalker, url, c)
+	if err != nil {
+		return err
+	}
+	defer mw.stop()
+
+	// Warm-up: connections to the API opened, buffers grown, lazily
+	// initialised state set up. Its allocation count is the baseline.
+	first, err := exp.scrape()
+	if err != nil {
+		return err
+	}
+	if _, err := mw.walk(); err != nil {
+		return err
+	}
+	c.series, c.bodyBytes = first.series, first.size
+
+	var walks []time.Duration
+	var cpu, minCPU time.Duration
+	var minAlloc float64
+	last := first
+	for range c.scrapes {
+		before, err := cpuTime(exp.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		s, err := exp.scrape()
+		if err != nil {
+			return err
+		}
+		after, err := cpuTime(exp.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		cpu += after - before
+		walks = append(walks, s.duration)
+		last = s
+
+		before, err = cpuTime(mw.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		w, err := mw.walk()
+		if err != nil {
+			return err
+		}
+		after, err = cpuTime(mw.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		minCPU += after - before
+		minAlloc += w.alloc
+		if w.conns != c.conns || w.pages != c.pages {
+			return fmt.Errorf("minimal walker found %d connections in %d pages, want %d in %d", w.conns, w.pages, c.conns, c.pages)
+		}
+	}
+	if last.pages != c.pages {
+		return fmt.Errorf("exporter walked %d pages, want %d", last.pages, c.pages)
+	}
+	n := time.Duration(c.scrapes)
+	c.cpu, c.minCPU = cpu/n, minCPU/n
+	c.alloc = (last.allocTotal - first.allocTotal) / float64(c.scrapes)
+	c.minAlloc = minAlloc / float64(c.scrapes)
+	slices.Sort(walks)
+	c.walk = walks[len(walks)/2]
+	if c.rss, err = peakRSS(exp.cmd.Process.Pid); err != nil {
+		return err
+	}
+	c.minRSS, err = peakRSS(mw.cmd.Process.Pid)
+	return err
+}
+
+// exporter is a running vocode_exporter process.
+type exporter struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *bytes.Buffer
+	http *http.Client
+}
+
+func startExporter(bin, apiURL string, c *cell) (*exporter, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	e := &exporter{url: "http://" + addr, logs: &bytes.Buffer{},
+		http: &http.Client{Transport: &http.Transport{DisableCompression: true}}}
+	e.cmd = exec.Command(bin,
+		"--web.listen-address="+addr,
+		"--vocode.url="+apiURL,
+		"--vocode.page-size="+strconv.Itoa(c.pageSize),
+		"--vocode.concurrency="+strconv.Itoa(c.concurrency),
+		"--vocode.timeout=10m",
+		"--log.level=warn")
+	e.cmd.Env = []string{"VOCODE_API_KEY=" + apiKey, "PATH=" + os.Getenv("PATH")}
+	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
+	if err := e.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := e.http.Get(e.url + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return e, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			e.stop()
+			return nil, fmt.Errorf("exporter not ready: %v\n%s", err, e.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *exporter) stop() {
+	_ = e.cmd.Process.Kill()
+	_ = e.cmd.Wait()
+	e.http.CloseIdleConnections()
+}
+
+// scraped is what one scrape told.
+type scraped struct {
+	duration   time.Duration
+	pages      int
+	allocTotal float64
+	series     int
+	size       int
+}
+
+// scrape fetches /metrics as Prometheus does: its Accept header, gzip.
+func (e *exporter) scrape() (scraped, error) {
+	var s scraped
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, e.url+"/metrics", nil)
+	if err != nil {
+		return s, err
+	}
+	req.Header.Set("Accept", acceptHeader)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return s, err
+	}
+	defer resp.Body.Close()
+	var body io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return s, err
+		}
+		body = zr
+	}
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return s, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return s, fmt.Errorf("scrape answered %d: %.200s", resp.StatusCode, raw)
+	}
+	s.size = len(raw)
+	up := -1.0
+	for line := range bytes.Lines(raw) {
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		s.series++
+		name, value := sample(line)
+		switch name {
+		case "vocode_up":
+			up = value
+		case "vocode_scrape_duration_seconds":
+			s.duration = time.Duration(value * float64(time.Second))
+		case "vocode_scrape_pages":
+			s.pages = int(value)
+		case "go_memstats_alloc_bytes_total":
+			s.allocTotal = value
+		}
+	}
+	if up != 1 {
+		return s, fmt.Errorf("vocode_up is %v, not 1; exporter log:\n%s", up, e.logs)
+	}
+	return s, nil
+}
+
+// sample splits an exposition line into its metric name and value; it is
+// enough for the unlabelled or simply labelled series read here.
+func sample(line []byte) (string, float64) {
+	line = bytes.TrimSpace(line)
+	end := bytes.IndexAny(line, "{ ")
+	if end < 0 {
+		return "", 0
+	}
+	name := string(line[:end])
+	rest := line[end:]
+	if rest[0] == '{' {
+		close := bytes.LastIndexByte(rest, '}')
+		if close < 0 {
+			return "", 0
+		}
+		rest = rest[close+1:]
+	}
+	fields := strings.Fields(string(rest))
+	if len(fields) == 0 {
+		return "", 0
+	}
+	v, _ := strconv.ParseFloat(fields[0], 64)
+	return name, v
+}
+
+// minwalker is a running minimal walker.
+type minwalker struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+type walked struct {
+	conns, pages int
+	alloc        float64
+}
+
+func startMinwalker(bin, apiURL string, c *cell) (*minwalker, error) {
+	m := &minwalker{cmd: exec.Command(bin, "--url="+apiURL,
+		"--page-size="+strconv.Itoa(c.pageSize), "--concurrency="+strconv.Itoa(c.concurrency))}
+	m.cmd.Env = []string{"VOCODE_API_KEY=" + apiKey}
+	m.cmd.Stderr = os.Stderr
+	var err error
+	if m.in, err = m.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	stdout, err := m.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	m.out = bufio.NewScanner(stdout)
+	return m, m.cmd.Start()
+}
+
+func (m *minwalker) walk() (walked, error) {
+	var w walked
+	if _, err := io.WriteString(m.in, "walk\n"); err != nil {
+		return w, err
+	}
+	if !m.out.Scan() {
+		return w, fmt.Errorf("minimal walker gave no answer: %v", m.out.Err())
+	}
+	f := strings.Fields(m.out.Text())
+	if len(f) != 5 || f[0] != "ok" {
+		return w, fmt.Errorf("minimal walker: %s", m.out.Text())
+	}
+	w.conns, _ = strconv.Atoi(f[1])
+	w.pages, _ = strconv.Atoi(f[2])
+	w.alloc, _ = strconv.ParseFloat(f[4], 64)
+	return w, nil
+}
+
+func (m *minwalker) stop() {
+	_ = m.in.Close()
+	done := make(chan struct{})
+	go func() { _ = m.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = m.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// cpuTime is the user plus system CPU time the process has used so far.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, in parentheses, may hold spaces: count fields
+	// after it. utime and stime are fields 14 and 15 of the whole line.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("unexpected /proc/PID/stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("unexpected /proc/PID/stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * time.Second / userHZ, nil
+}
+
+// peakRSS is VmHWM, the most resident memory the process has had.
+func peakRSS(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			f := strings.Fields(rest)
+			kb, err := strconv.ParseInt(f[0], 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc/PID/status")
+}
+
+func writeReport(w io.Writer, cells, sweep []*cell, took time.Duration) {
+	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s, %s/%s. Run took %v.\n\n",
+		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, took.Round(time.Second))
+	fmt.Fprintln(w, "| connections | pages | latency | concurrency | scrapes | walk | floor | walk/floor | exporter CPU/scrape | minimal walker CPU/walk | CPU ratio | alloc/scrape | alloc/connection | minimal walker alloc/walk | peak RSS | minimal walker peak RSS | series |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, c := range cells {
+		writeRow(w, c)
+	}
+	if len(sweep) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "Allocations against pages (10,000 connections, no latency, concurrency 4):")
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| page size | pages | walk | exporter CPU/scrape | minimal walker CPU/walk | CPU ratio | alloc/scrape | alloc/connection | alloc/page | peak RSS |")
+		fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+		for _, c := range sweep {
+			fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				c.pageSize, c.pages, ms(c.walk), ms(c.cpu), ms(c.minCPU), ratio(c.cpu, c.minCPU),
+				mib(c.alloc), kb(c.alloc/float64(c.conns)), kb(c.alloc/float64(c.pages)), mib(float64(c.rss)))
+		}
+	}
+}
+
+func writeRow(w io.Writer, c *cell) {
+	floor, walkRatio := "-", "-"
+	if c.floor > 0 {
+		floor, walkRatio = ms(c.floor), ratio(c.walk, c.floor)
+	}
+	fmt.Fprintf(w, "| %d | %d | %v | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+		c.conns, c.pages, c.latency, c.concurrency, c.scrapes, ms(c.walk), floor, walkRatio,
+		ms(c.cpu), ms(c.minCPU), ratio(c.cpu, c.minCPU),
+		mib(c.alloc), kb(c.alloc/float64(c.conns)), mib(c.minAlloc),
+		mib(float64(c.rss)), mib(float64(c.minRSS)), c.series)
+}
+
+func ms(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 0, 64) + " ms"
+}
+
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
+		return "-"
+	}
+	return strconv.FormatFloat(float64(a)/float64(b), 'f', 2, 64) + "x"
+}
+
+func mib(b float64) string { return strconv.FormatFloat(b/(1<<20), 'f', 1, 64) + " MiB" }
+
+func kb(b float64) string { return strconv.FormatFloat(b/1024, 'f', 2, 64) + " KiB" }
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for line := range strings.Lines(string(b)) {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown CPU"
+}
