@@ -52,10 +52,20 @@ version: build ## Build, then print the binary's --version.
 	./$(BINARY) --version
 
 .PHONY: test
-test: ## Vet, run all Go tests with the race detector, then rules, dashboards and lint.
+# Tests that need promtool or Prometheus fail instead of skipping under make test.
+test: export VOCODE_E2E_REQUIRE_PROMETHEUS = 1
+test: test-tools ## Vet, run all Go tests with the race detector, then rules, dashboards and lint.
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 	$(MAKE) test-rules test-dashboards lint
+
+.PHONY: test-tools
+test-tools: ## Install Debian's prometheus package (promtool and a real server) when missing.
+	@if ! command -v $(PROMTOOL) >/dev/null || ! command -v prometheus >/dev/null; then \
+		echo ">> installing Debian's prometheus package (promtool and server for the end-to-end tests)"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq prometheus; \
+	fi
 
 .PHONY: test-short
 test-short: ## Go tests only, without -race and the slow ones.

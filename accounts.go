@@ -91,8 +91,14 @@ func (a *accounts) reload() error {
 		a.metrics.ForgetAccount(name)
 	}
 	a.mu.Lock()
+	replaced := a.current
 	a.current = next
 	a.mu.Unlock()
+	// Walks in flight keep their connections; idle ones of the replaced
+	// clients would otherwise linger until the server closes them.
+	for _, t := range replaced {
+		t.Client().CloseIdleConnections()
+	}
 	a.metrics.ConfigLoaded(true)
 	names := make([]string, len(next))
 	for i, t := range next {

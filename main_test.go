@@ -13,9 +13,25 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/vocode-exporter/vocode_exporter/internal/e2e"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
+
+// TestMain checks that the tests leave no goroutine behind: fakes closed,
+// processes waited for.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	http.DefaultClient.CloseIdleConnections()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines leaked:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
 
 // requirePromtool returns promtool's path; it skips without it, unless CI
 // demands it (VOCODE_E2E_REQUIRE_PROMETHEUS=1), where a missing promtool

@@ -303,7 +303,7 @@ func TestRedirects(t *testing.T) {
 		if r.Header.Get("Authorization") != "" {
 			leaked.Add(1)
 		}
-		w.WriteHeader(200)
+		w.WriteHeader(http.StatusOK)
 	}))
 	defer other.Close()
 
@@ -375,7 +375,7 @@ func TestClientPrintsNoKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%s", c)} {
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), c.String()} {
 		if strings.Contains(s, "canary-key") {
 			t.Errorf("client prints its key: %s", s)
 		}

@@ -45,7 +45,7 @@ func Build(t testing.TB) string {
 		cmd := exec.Command("go", "build", "-o", buildPath, ".")
 		cmd.Dir = RepoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 		}
 	})
 	if buildErr != nil {
@@ -131,7 +131,7 @@ func (e *Exporter) waitReady(limit time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-e.exited:
-			return fmt.Errorf("exited early: %v", e.err)
+			return fmt.Errorf("exited early: %w", e.err)
 		default:
 		}
 		resp, err := http.Get(e.URL + "/-/ready")

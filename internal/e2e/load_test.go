@@ -35,11 +35,9 @@ func TestLoad(t *testing.T) {
 		twilio       = 120
 		openai       = 80
 		pagesPerWalk = (twilio + openai + pageSize - 1) / pageSize
-		maxP99       = 2 * time.Second
+		maxP99       = 3 * time.Second
 	)
-	t0 := time.Now()
 	bin := e2e.Build(t)
-	t.Logf("TIMING build %v", time.Since(t0))
 	fake := vocodetest.NewServer(vocodetest.WithCredentials(vocodetest.Dataset(twilio, openai), canaryCred),
 		vocodetest.WithAPIKey(canaryKey), vocodetest.WithLatency(latency))
 	t.Cleanup(fake.Close)
@@ -88,7 +86,6 @@ func TestLoad(t *testing.T) {
 	}
 	baseGoroutines, baseHeap := resting()
 	fake.ResetStats()
-	t.Logf("TIMING warm %v", time.Since(t0))
 
 	wantLines := []string{
 		`vocode_up{account="default"} 1`,
@@ -133,7 +130,6 @@ func TestLoad(t *testing.T) {
 	}
 	wg.Wait()
 	stats := fake.Stats()
-	t.Logf("TIMING load %v", time.Since(t0))
 
 	n := scrapes.Load()
 	slices.Sort(latencies)
@@ -178,7 +174,6 @@ func TestLoad(t *testing.T) {
 			break
 		}
 	}
-	t.Logf("TIMING rest %v", time.Since(t0))
 	t.Logf("goroutines %v → %v; heap goal %.1f MiB → %.1f MiB", baseGoroutines, goroutines, baseHeap/(1<<20), heap/(1<<20))
 	if goroutines > baseGoroutines+4 {
 		t.Errorf("%v goroutines after the load, %v before", goroutines, baseGoroutines)

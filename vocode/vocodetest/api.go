@@ -209,8 +209,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n := a.inFlight.Add(1)
 	defer a.inFlight.Add(-1)
 
-	page, pageErr := queryInt(r, "page", 1)
-	size, sizeErr := queryInt(r, "size", 10)
+	page, pageOK := queryInt(r, "page", 1)
+	size, sizeOK := queryInt(r, "size", 10)
 	f, hook := a.record(r, page, size, int(n))
 
 	switch auth := r.Header.Get("Authorization"); {
@@ -230,11 +230,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case pageErr != nil:
-		writeValidation(w, "page", pageErr.Error())
+	case !pageOK:
+		writeValidation(w, "page", notAnInteger)
 		return
-	case sizeErr != nil:
-		writeValidation(w, "size", sizeErr.Error())
+	case !sizeOK:
+		writeValidation(w, "size", notAnInteger)
 		return
 	case page < 1:
 		writeValidation(w, "page", "Input should be greater than or equal to 1")
@@ -363,16 +363,16 @@ func (a *API) pageBody(page, size int) []byte {
 	return append(buf, '}')
 }
 
-func queryInt(r *http.Request, name string, def int) (int, error) {
+// notAnInteger is FastAPI's message for a query parameter that is no integer.
+const notAnInteger = "Input should be a valid integer, unable to parse string as an integer"
+
+func queryInt(r *http.Request, name string, def int) (int, bool) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
-		return def, nil
+		return def, true
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("Input should be a valid integer, unable to parse string as an integer")
-	}
-	return n, nil
+	return n, err == nil
 }
 
 func writeDetail(w http.ResponseWriter, status int, detail string) {
