@@ -223,7 +223,9 @@ var (
 func yamlError(err error) error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
-		return fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		// Errors of tag resolution quote the value too ("cannot decode
+		// !!str `<the key>` as a !!int").
+		return fmt.Errorf("invalid YAML: %s", quotedValue.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), ""))
 	}
 	msgs := make([]string, len(te.Errors))
 	for i, m := range te.Errors {

@@ -59,7 +59,7 @@ func checkDecode(t *testing.T, data []byte, secret bool) {
 	if p.HasTotal && p.Total < 0 {
 		t.Fatalf("negative total %d accepted", p.Total)
 	}
-	if !p.HasTotal && (p.Total != 0 || p.TotalIsEstimated && false) {
+	if !p.HasTotal && p.Total != 0 {
 		t.Fatalf("total %d without HasTotal", p.Total)
 	}
 
@@ -103,16 +103,4 @@ func checkDecode(t *testing.T, data []byte, secret bool) {
 			t.Fatalf("item %d: supports any caller id %v, encoding/json sees %v", i, c.SupportsAnyCallerID, want)
 		}
 	}
-	// The decoded page keeps no credential: nothing of ours holds one.
-	if secret && !bytes.Contains(data, []byte(`"`+fuzzSecret)) && strings.Contains(pageText(p), fuzzSecret) {
-		t.Fatalf("a secret outside any string reached the page: %+v", p)
-	}
-}
-
-func pageText(p *vocode.Page) string {
-	var b strings.Builder
-	for _, c := range p.Items {
-		b.WriteString(c.ID + " " + c.Type + "\n")
-	}
-	return b.String()
 }

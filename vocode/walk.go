@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 )
 
 // maxPages bounds a walk whose API keeps saying has_more with new ids; the
@@ -130,28 +129,27 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 	n := to - from + 1
 	pages := make([]*Page, n)
 	errs := make([]error, n)
-	// Concurrency workers each take the next page as soon as they are done
-	// with one, so no other goroutine has to wake up between two requests.
-	var next, started atomic.Int64
+	sem := make(chan struct{}, w.c.opts.Concurrency)
 	var wg sync.WaitGroup
-	for range min(w.c.opts.Concurrency, n) {
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		w.result.Pages++
 		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				started.Add(1)
-				p, err := w.c.ListPage(ctx, from+i, w.size)
-				pages[i], errs[i] = p, err
-				if err != nil {
-					cancel() // one failed page fails the walk: stop the rest
-				}
+			defer func() { <-sem }()
+			p, err := w.c.ListPage(ctx, from+i, w.size)
+			pages[i], errs[i] = p, err
+			if err != nil {
+				cancel() // one failed page fails the walk: stop the rest
 			}
 		})
 	}
 	wg.Wait()
-	w.result.Pages += int(started.Load())
 	// Report the first real failure, not the cancellations it caused.
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, context.Canceled) {

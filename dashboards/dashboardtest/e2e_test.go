@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
+
 	"github.com/vocode-exporter/vocode_exporter/internal/e2e"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
@@ -87,10 +90,11 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("account variable = %s, want every configured account %s", got, RegexAlternation(want))
 	}
 
-	// Every panel query must return something. A short grace covers a
-	// rate() or an alert that needs one more scrape or evaluation; a
-	// query naming a series the exporter lacks stays empty throughout.
-	queries := dash.Queries()
+	// Every panel query, and every recording rule, must return something.
+	// A short grace covers a rate() or an alert that needs one more scrape
+	// or evaluation; a query naming a series the exporter lacks stays
+	// empty throughout.
+	queries := append(dash.Queries(), recordingRules(t, rules)...)
 	var empty []string
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -110,9 +114,9 @@ func TestEndToEnd(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	for _, e := range empty {
-		t.Errorf("dashboard query returned no data: %s", e)
+		t.Errorf("no data: %s", e)
 	}
-	t.Logf("%d dashboard queries returned data", len(queries)-len(empty))
+	t.Logf("%d dashboard queries and recording rules returned data", len(queries)-len(empty))
 
 	// What the alerts make of the real exporter's series: the accounts whose
 	// walks fail are scrape failures, not missing Twilio connections.
@@ -122,6 +126,26 @@ func TestEndToEnd(t *testing.T) {
 		"VocodeTwilioSteeringPoolEmpty":  {"prod", "staging"},
 		"VocodeTwilioConnectionLost":     nil,
 	})
+}
+
+// recordingRules lists the series the rule files record, as queries.
+func recordingRules(t *testing.T, files []string) []Query {
+	t.Helper()
+	var qs []Query
+	for _, f := range files {
+		groups, errs := rulefmt.ParseFile(f, false, model.UTF8Validation, promqlParser, nil)
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", f, errs)
+		}
+		for _, g := range groups.Groups {
+			for _, r := range g.Rules {
+				if r.Record != "" {
+					qs = append(qs, Query{Where: "recording rule " + r.Record, Expr: r.Record})
+				}
+			}
+		}
+	}
+	return qs
 }
 
 // findPrometheus returns the prometheus binary, or skips (fails when
