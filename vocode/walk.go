@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // maxPages bounds a walk whose API keeps saying has_more with new ids; the
 // deadline usually ends such a walk first, but a walk without one must end too.
 const maxPages = 100_000
+
+// maxPrealloc bounds the room reserved from the API's announced total.
+const maxPrealloc = 100_000
 
 // Result is what one walk of the list found.
 type Result struct {
@@ -40,8 +44,11 @@ func (c *Client) Walk(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return w.result, err
 	}
-	w.seen = make(map[string]struct{}, max(len(first.Items), first.Total))
-	w.result.Connections = make([]Connection, 0, max(len(first.Items), min(first.Total, 1_000_000)))
+	// Size for the total the API announces, but only up to a bound: a lying
+	// total must not make us allocate for a billion connections.
+	expect := max(len(first.Items), min(first.Total, maxPrealloc))
+	w.seen = make(map[string]struct{}, expect)
+	w.result.Connections = make([]Connection, 0, expect)
 	w.result.Total, w.result.HasTotal = first.Total, first.HasTotal
 	w.result.TotalIsEstimated = first.TotalIsEstimated
 	if err := w.add(first, 1); err != nil {
@@ -122,13 +129,16 @@ func (w *walk) add(p *Page, pageNo int) error {
 }
 
 // concurrent fetches pages from..to with at most Concurrency requests in
-// flight, then adds them in page order. It returns the last page.
+// flight, then adds them in page order. It returns the last page it added
+// and its number. A page without has_more ends the launching early, so a
+// total that overstates the list costs a few requests, not thousands.
 func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	n := to - from + 1
 	pages := make([]*Page, n)
 	errs := make([]error, n)
+	var end atomic.Int64 // index of the first page seen without has_more, +1
 	sem := make(chan struct{}, w.c.opts.Concurrency)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -136,7 +146,7 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || (end.Load() != 0 && int64(i) >= end.Load()) {
 			break
 		}
 		w.result.Pages++
@@ -146,6 +156,14 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 			pages[i], errs[i] = p, err
 			if err != nil {
 				cancel() // one failed page fails the walk: stop the rest
+				return
+			}
+			if !p.HasMore {
+				for e := end.Load(); e == 0 || int64(i+1) < e; e = end.Load() {
+					if end.CompareAndSwap(e, int64(i+1)) {
+						break
+					}
+				}
 			}
 		})
 	}
@@ -164,10 +182,14 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 	if err := ctx.Err(); err != nil {
 		return nil, 0, &Error{Reason: classifyTransport(err), Page: from, Err: err}
 	}
-	for i, p := range pages {
+	last := n
+	if e := int(end.Load()); e != 0 {
+		last = e // pages past the end may have been fetched; they add nothing
+	}
+	for i, p := range pages[:last] {
 		if err := w.add(p, from+i); err != nil {
 			return nil, 0, err
 		}
 	}
-	return pages[n-1], to, nil
+	return pages[last-1], from + last - 1, nil
 }

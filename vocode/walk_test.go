@@ -384,3 +384,21 @@ func TestClientPrintsNoKey(t *testing.T) {
 		t.Errorf("String() = %q", s)
 	}
 }
+
+// A total that overstates the list must not cost a request per page it
+// claims: the walk stops launching pages once one says has_more is false.
+func TestWalkOverstatedTotal(t *testing.T) {
+	s := newServer(t, vocodetest.Dataset(1, 1))
+	s.AddFault(vocodetest.Fault{Page: 1, Handler: vocodetest.Raw(http.StatusOK, "application/json",
+		`{"items":[{"id":"a","type":"account_connection_twilio"}],"page":1,"has_more":true,"total":1000000000,"total_is_estimated":false}`)})
+	res, err := newClient(t, s, vocode.Options{PageSize: 10, Concurrency: 4}).Walk(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Stats().Requests; got > 1+4+4 {
+		t.Errorf("%d requests for a list of 2 connections, want at most 9", got)
+	}
+	if len(res.Connections) != 1 || res.Total != 1000000000 {
+		t.Errorf("got %d connections, total %d", len(res.Connections), res.Total)
+	}
+}
