@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,7 +19,8 @@ import (
 )
 
 // benchOutcome is a successful walk of n connections, half Twilio and half
-// OpenAI, shaped as the fake API's data set.
+// OpenAI, shaped as the fake API's data set and sorted by id as Target
+// sorts them.
 func benchOutcome(n int) Outcome {
 	res := &vocode.Result{Total: n, HasTotal: true, Pages: (n + 99) / 100, PageSize: 100}
 	for _, c := range vocodetest.Dataset(n/2, n-n/2) {
@@ -27,6 +30,7 @@ func benchOutcome(n int) Outcome {
 		}
 		res.Connections = append(res.Connections, conn)
 	}
+	slices.SortFunc(res.Connections, func(a, b vocode.Connection) int { return strings.Compare(a.ID, b.ID) })
 	return Outcome{Result: res}
 }
 
@@ -42,9 +46,9 @@ func (f benchFixed) Collect(ch chan<- prometheus.Metric) { emit(ch, f.account, f
 // BenchmarkCollect10k measures the exporter's own work for an account of
 // 10,000 connections.
 //
-//   - expose: emit the series of a finished walk and encode them, next to
-//     the long-lived metrics, in the text exposition format: what a scrape
-//     costs on top of the walk.
+//   - expose: emit the series of a finished walk, gather them next to the
+//     long-lived metrics as the handler does, and encode them in the text
+//     exposition format: what a scrape costs on top of the walk.
 //   - scrape: the real /metrics handler against the fake API without
 //     latency, asked as Prometheus asks (OpenMetrics, gzip): walk, decode,
 //     emit, encode and compress.
@@ -61,7 +65,7 @@ func BenchmarkCollect10k(b *testing.B) {
 		for b.Loop() {
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(fixed)
-			mfs, err := prometheus.Gatherers{base, reg}.Gather()
+			mfs, err := merged{reg, base}.Gather()
 			if err != nil {
 				b.Fatal(err)
 			}

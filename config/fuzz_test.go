@@ -83,8 +83,9 @@ func keyOnlyInKeyValues(data []byte) bool {
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		// Where it sits is unknown; an error must quote no scalar.
-		return true
+		// Where it sits is unknown: an error must quote no scalar, but it
+		// may name an anchor, an alias or a tag.
+		return !inYAMLName(data)
 	}
 	ok := true
 	var walk func(n *yaml.Node, underKey bool)
@@ -110,6 +111,26 @@ func keyOnlyInKeyValues(data []byte) bool {
 	}
 	walk(&doc, false)
 	return ok
+}
+
+// inYAMLName reports whether the key is part of a token that names an
+// anchor (&), an alias (*) or a tag (!).
+func inYAMLName(data []byte) bool {
+	prefix := []byte(fuzzKey[:7])
+	for i := 0; ; {
+		j := bytes.Index(data[i:], prefix)
+		if j < 0 {
+			return false
+		}
+		start := i + j
+		for start > 0 && !bytes.ContainsAny(data[start-1:start], " \t\r\n,[]{}:") {
+			start--
+		}
+		if bytes.ContainsAny(data[start:start+1], "*&!") {
+			return true
+		}
+		i += j + 1
+	}
 }
 
 func checkConfig(t *testing.T, cfg *config.Config, dir string, secret bool) {

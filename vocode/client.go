@@ -4,6 +4,7 @@ package vocode
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -117,10 +118,16 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 func ParseBaseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
+		// url.Error quotes the whole URL, password included: keep only
+		// what is wrong with it.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("invalid API URL: %w", err)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("invalid API URL %q: no host", s)
+		return nil, fmt.Errorf("invalid API URL %q: no host", u.Redacted())
 	}
 	if u.User != nil {
 		return nil, errors.New("invalid API URL: it must not carry user information")
@@ -132,7 +139,7 @@ func ParseBaseURL(s string) (*url.URL, error) {
 			return nil, fmt.Errorf("refusing plain http:// API URL for non-loopback host %q: the API key would travel in clear; use https://", u.Hostname())
 		}
 	default:
-		return nil, fmt.Errorf("invalid API URL %q: scheme must be https (or http for a loopback host)", s)
+		return nil, fmt.Errorf("invalid API URL %q: scheme must be https (or http for a loopback host)", u.Redacted())
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
@@ -220,10 +227,20 @@ func (c *Client) fits(ctx context.Context, d time.Duration) bool {
 
 func retryable(err error) bool {
 	switch ReasonOf(err) {
-	case ReasonRateLimited, ReasonServerError, ReasonTransport:
+	case ReasonRateLimited, ReasonServerError:
 		return true
+	case ReasonTransport:
+		return !permanent(err)
 	}
 	return false
+}
+
+// permanent reports transport failures that a retry a moment later cannot
+// cure: a certificate that does not verify, a name that does not exist.
+func permanent(err error) bool {
+	var certErr *tls.CertificateVerificationError
+	var dnsErr *net.DNSError
+	return errors.As(err, &certErr) || (errors.As(err, &dnsErr) && dnsErr.IsNotFound)
 }
 
 func (c *Client) listPageOnce(ctx context.Context, page, size int) (*Page, time.Duration, error) {

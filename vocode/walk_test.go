@@ -402,3 +402,23 @@ func TestWalkOverstatedTotal(t *testing.T) {
 		t.Errorf("got %d connections, total %d", len(res.Connections), res.Total)
 	}
 }
+
+// A certificate that does not verify fails at once: retrying cannot help.
+func TestUnverifiedCertificateIsNotRetried(t *testing.T) {
+	s := vocodetest.NewTLSServer(vocodetest.Dataset(1, 1))
+	defer s.Close()
+	var tries atomic.Int32
+	c, err := vocode.New(s.URL, s.APIKey, vocode.Options{Backoff: time.Millisecond,
+		Observer: func(_, code string, _ time.Duration) { tries.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	_, err = c.Walk(context.Background())
+	if vocode.ReasonOf(err) != vocode.ReasonTransport || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("err = %v, want a transport error about the certificate", err)
+	}
+	if tries.Load() != 1 {
+		t.Errorf("%d tries, want 1", tries.Load())
+	}
+}

@@ -104,22 +104,12 @@ func counts(want map[string]float64) func(*testing.T, *vocodetest.Server, map[st
 }
 
 func faultCases(t *testing.T) []faultCase {
-	// The host a redirect points to: it must never see a request, let
-	// alone the key.
-	var elsewhereHits atomic.Int64
-	var elsewhereAuth sync.Map
-	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		elsewhereHits.Add(1)
-		if a := r.Header.Get("Authorization"); a != "" {
-			elsewhereAuth.Store(a, true)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"items":[],"page":1,"has_more":false}`)
-	}))
-	t.Cleanup(elsewhere.Close)
-	// Another name for the loopback host, so the redirect leaves the host
-	// and not only the port.
-	elsewhereURL := strings.Replace(elsewhere.URL, "127.0.0.1", "localhost", 1)
+	// Where redirects point: neither may ever see a request, let alone the
+	// key. Go's client would itself drop Authorization on the way to
+	// another host name, but not to another port of the same host.
+	otherHost, otherHostURL := newRecorder(t)
+	otherHostURL = strings.Replace(otherHostURL, "127.0.0.1", "localhost", 1)
+	otherPort, otherPortURL := newRecorder(t)
 
 	// A name that cannot resolve (RFC 2606). If this machine has no DNS
 	// at all, the lookup times out instead of failing: expect that then.
@@ -337,21 +327,53 @@ func faultCases(t *testing.T) []faultCase {
 
 		// Where the API is not what it should be.
 		{name: "redirect to another host", fault: func(_ *testing.T, f *vocodetest.Server) {
-			f.AddFault(vocodetest.Fault{Handler: vocodetest.RedirectTo(elsewhereURL)})
+			f.AddFault(vocodetest.Fault{Handler: vocodetest.RedirectTo(otherHostURL)})
 		}, reason: vocode.ReasonClientError, status: 307, requests: 1, logHas: []string{"redirect not followed"},
-			check: func(t *testing.T, _ *vocodetest.Server, _ map[string]*dto.MetricFamily) {
-				if n := elsewhereHits.Load(); n != 0 {
-					t.Errorf("the other host received %d requests", n)
-				}
-				elsewhereAuth.Range(func(k, _ any) bool {
-					t.Errorf("the other host received Authorization %q", k)
-					return true
-				})
-			}},
+			check: otherHost.untouched},
+		{name: "redirect to another port", fault: func(_ *testing.T, f *vocodetest.Server) {
+			f.AddFault(vocodetest.Fault{Handler: vocodetest.RedirectTo(otherPortURL)})
+		}, reason: vocode.ReasonClientError, status: 307, requests: 1, logHas: []string{"redirect not followed"},
+			check: otherPort.untouched},
 		{name: "TLS certificate does not verify", tls: true, repoint: true,
 			reason: vocode.ReasonTransport, logHas: []string{"certificate"}},
 		{name: "name does not resolve", url: "https://vocode.invalid", repoint: true, timeout: 3 * time.Second,
 			reason: dnsReason, logHas: []string{dnsLog}},
+	}
+}
+
+// recorder is a server a redirect points to; it records what it receives.
+type recorder struct {
+	hits  atomic.Int64
+	mu    sync.Mutex
+	auths []string
+}
+
+func newRecorder(t *testing.T) (*recorder, string) {
+	r := &recorder{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.hits.Add(1)
+		r.mu.Lock()
+		r.auths = append(r.auths, req.Header.Get("Authorization"))
+		r.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"items":[],"page":1,"has_more":false}`)
+	}))
+	t.Cleanup(srv.Close)
+	return r, srv.URL
+}
+
+// untouched fails the test if the recorder received anything.
+func (r *recorder) untouched(t *testing.T, _ *vocodetest.Server, _ map[string]*dto.MetricFamily) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := r.hits.Load(); n != 0 {
+		t.Errorf("the redirect target received %d requests", n)
+	}
+	for _, a := range r.auths {
+		if strings.Contains(a, canaryKey) {
+			t.Errorf("the redirect target received the API key")
+		}
 	}
 }
 
@@ -541,6 +563,18 @@ func runFaultCase(t *testing.T, bin string, tc faultCase) {
 	}
 	if tc.after != nil {
 		tc.after(t, fake, mfs)
+	}
+	if tc.reason == "" && len(tc.logHas) > 0 {
+		// Said once, not at every scrape.
+		if n := len(waitLines(exp, 1, tc.logHas...)); n != 1 {
+			t.Errorf("%d log lines hold %q after two scrapes, want 1", n, tc.logHas)
+		}
+	}
+	// A reload answers without a secret too.
+	if code, answer := postReload(t, exp); code != http.StatusOK {
+		t.Errorf("POST /-/reload answered %d: %s", code, answer)
+	} else {
+		assertNoSecrets(t, "the /-/reload answer", answer)
 	}
 	if !utf8.ValidString(exp.Logs()) {
 		t.Error("the log is not valid UTF-8")
