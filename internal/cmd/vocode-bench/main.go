@@ -177,7 +177,7 @@ type cell struct {
 	rss       int64         // exporter VmHWM, bytes
 	minRSS    int64
 	series    int // samples in one exposition
-	bodyBytes int // uncompressed exposition size
+	bodyBytes int // exposition size, uncompressed
 }
 
 func bench(o options) error {
@@ -581,8 +581,8 @@ func peakRSS(pid int) (int64, error) {
 func writeReport(w io.Writer, cells, sweep []*cell, took time.Duration) {
 	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s, %s/%s. Run took %v.\n\n",
 		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, took.Round(time.Second))
-	fmt.Fprintln(w, "| connections | pages | latency | concurrency | scrapes | walk | floor | walk/floor | minimal walker walk/floor | exporter CPU/scrape | minimal walker CPU/walk | CPU ratio | alloc/scrape | alloc/connection | minimal walker alloc/walk | peak RSS | minimal walker peak RSS | series |")
-	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| connections | pages | latency | concurrency | scrapes | walk | floor | walk/floor | minimal walker walk/floor | exporter CPU/scrape | minimal walker CPU/walk | CPU ratio | alloc/scrape | alloc/connection | minimal walker alloc/walk | peak RSS | minimal walker peak RSS | series | exposition |")
+	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cells {
 		writeRow(w, c)
 	}
@@ -605,11 +605,11 @@ func writeRow(w io.Writer, c *cell) {
 	if c.floor > 0 {
 		floor, walkRatio, minRatio = ms(c.floor), ratio(c.walk, c.floor), ratio(c.minWalk, c.floor)
 	}
-	fmt.Fprintf(w, "| %d | %d | %v | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n",
+	fmt.Fprintf(w, "| %d | %d | %v | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n",
 		c.conns, c.pages, c.latency, c.concurrency, c.scrapes, ms(c.walk), floor, walkRatio, minRatio,
 		ms(c.cpu), ms(c.minCPU), ratio(c.cpu, c.minCPU),
 		mib(c.alloc), kb(c.alloc/float64(c.conns)), mib(c.minAlloc),
-		mib(float64(c.rss)), mib(float64(c.minRSS)), c.series)
+		mib(float64(c.rss)), mib(float64(c.minRSS)), c.series, mib(float64(c.bodyBytes)))
 }
 
 func ms(d time.Duration) string {
