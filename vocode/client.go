@@ -3,6 +3,7 @@
 package vocode
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -58,6 +60,7 @@ type Client struct {
 	key  string // only ever written into the Authorization header
 	http *http.Client
 	opts Options
+	bufs sync.Pool // *bytes.Buffer for response bodies
 	// pageSize is the size that last worked; remembered so that a 422 on
 	// size costs one extra request per account, not one per scrape.
 	pageSize atomic.Int64
@@ -191,10 +194,21 @@ var errBodyTooLarge = errors.New("response body too large")
 
 // ListPage fetches one page, retrying 429, 5xx and transport errors.
 func (c *Client) ListPage(ctx context.Context, page, size int) (*Page, error) {
+	body, err := c.fetch(ctx, page, size)
+	if err != nil {
+		return nil, err
+	}
+	return c.decode(body, page)
+}
+
+// fetch returns the body of page's 200 answer, read whole, retrying 429,
+// 5xx and transport errors. Fetching apart from decoding lets a walk give
+// its request slot to the next page while this one is decoded.
+func (c *Client) fetch(ctx context.Context, page, size int) (*bytes.Buffer, error) {
 	for attempt := 0; ; attempt++ {
-		p, retryAfter, err := c.listPageOnce(ctx, page, size)
+		body, retryAfter, err := c.fetchOnce(ctx, page, size)
 		if err == nil {
-			return p, nil
+			return body, nil
 		}
 		if attempt >= c.opts.Retries || !retryable(err) || ctx.Err() != nil {
 			return nil, err
@@ -243,7 +257,7 @@ func permanent(err error) bool {
 	return errors.As(err, &certErr) || (errors.As(err, &dnsErr) && dnsErr.IsNotFound)
 }
 
-func (c *Client) listPageOnce(ctx context.Context, page, size int) (*Page, time.Duration, error) {
+func (c *Client) fetchOnce(ctx context.Context, page, size int) (*bytes.Buffer, time.Duration, error) {
 	u := *c.base
 	u.Path += listPath
 	u.RawQuery = "page=" + strconv.Itoa(page) + "&size=" + strconv.Itoa(size)
@@ -273,9 +287,9 @@ func (c *Client) listPageOnce(ctx context.Context, page, size int) (*Page, time.
 		c.observe(strconv.Itoa(resp.StatusCode), time.Since(start))
 		return nil, retryAfter(resp.Header.Get("Retry-After")), err
 	}
-	p, err := c.decode(resp, page)
+	body, err := c.readBody(resp, page)
 	c.observe("200", time.Since(start))
-	return p, 0, err
+	return body, 0, err
 }
 
 func (c *Client) observe(code string, d time.Duration) {
@@ -284,31 +298,58 @@ func (c *Client) observe(code string, d time.Duration) {
 	}
 }
 
-func (c *Client) decode(resp *http.Response, page int) (*Page, error) {
-	if resp.ContentLength > c.opts.MaxBodyBytes {
+// readBody reads a 200 answer's body into a pooled buffer, refusing one over
+// MaxBodyBytes as soon as it is known to be: from Content-Length, or once
+// the limit has been read.
+func (c *Client) readBody(resp *http.Response, page int) (*bytes.Buffer, error) {
+	limit := c.opts.MaxBodyBytes
+	if resp.ContentLength > limit {
 		return nil, &Error{Reason: ReasonTooLarge, Page: page, Status: resp.StatusCode,
-			Detail: fmt.Sprintf("Content-Length %d exceeds the %d byte limit", resp.ContentLength, c.opts.MaxBodyBytes)}
+			Detail: fmt.Sprintf("Content-Length %d exceeds the %d byte limit", resp.ContentLength, limit)}
 	}
-	body := &limitedBody{r: resp.Body, left: c.opts.MaxBodyBytes}
-	p, err := DecodePage(body)
-	switch {
-	case err == nil:
-	case errors.Is(err, errBodyTooLarge):
-		return nil, &Error{Reason: ReasonTooLarge, Page: page, Status: resp.StatusCode,
-			Detail: fmt.Sprintf("body exceeds the %d byte limit", c.opts.MaxBodyBytes)}
-	case body.readErr != nil:
+	buf, _ := c.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead) // room to see EOF without regrowing
+	}
+	body := &limitedBody{r: resp.Body, left: limit}
+	if _, err := buf.ReadFrom(body); err != nil {
+		c.release(buf)
+		if errors.Is(err, errBodyTooLarge) {
+			return nil, &Error{Reason: ReasonTooLarge, Page: page, Status: resp.StatusCode,
+				Detail: fmt.Sprintf("body exceeds the %d byte limit", limit)}
+		}
 		// The body broke off (reset, deadline): a transport problem, not
-		// a malformed page.
-		return nil, &Error{Reason: classifyTransport(body.readErr), Page: page, Status: resp.StatusCode,
-			Detail: "reading body", Err: c.redact(body.readErr)}
-	default:
-		return nil, &Error{Reason: ReasonDecode, Page: page, Status: resp.StatusCode, Err: err}
+		// a malformed page, so it is retried like one.
+		return nil, &Error{Reason: classifyTransport(err), Page: page, Status: resp.StatusCode,
+			Detail: "reading body", Err: c.redact(err)}
+	}
+	return buf, nil
+}
+
+// decode decodes a page fetched for page and releases its buffer.
+func (c *Client) decode(body *bytes.Buffer, page int) (*Page, error) {
+	defer c.release(body)
+	p, err := decodePage(body.Bytes())
+	if err != nil {
+		return nil, &Error{Reason: ReasonDecode, Page: page, Status: http.StatusOK, Err: err}
 	}
 	if p.Page != 0 && p.Page != page {
-		return nil, &Error{Reason: ReasonPagination, Page: page, Status: resp.StatusCode,
+		return nil, &Error{Reason: ReasonPagination, Page: page, Status: http.StatusOK,
 			Detail: fmt.Sprintf("asked for page %d, the API served page %d", page, p.Page)}
 	}
 	return p, nil
+}
+
+// release returns a body buffer to the pool; decoding copies what it keeps,
+// so the bytes may be reused. Outsized buffers are left to the collector.
+func (c *Client) release(buf *bytes.Buffer) {
+	if buf.Cap() <= 1<<20 {
+		c.bufs.Put(buf)
+	}
 }
 
 // statusError classifies a non-200 response and extracts a short, redacted
@@ -368,12 +409,11 @@ func retryAfter(h string) time.Duration {
 	return 0
 }
 
-// limitedBody reads at most left bytes and remembers the first read error
-// that was not EOF, to tell a broken connection from a malformed page.
+// limitedBody reads at most left bytes, then fails with errBodyTooLarge if
+// more would follow.
 type limitedBody struct {
-	r       io.Reader
-	left    int64
-	readErr error
+	r    io.Reader
+	left int64
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -384,19 +424,12 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		if n > 0 {
 			return 0, errBodyTooLarge
 		}
-		return 0, b.note(err)
+		return 0, err
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]
 	}
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
-	return n, b.note(err)
-}
-
-func (b *limitedBody) note(err error) error {
-	if err != nil && !errors.Is(err, io.EOF) && b.readErr == nil {
-		b.readErr = err
-	}
-	return err
+	return n, err
 }

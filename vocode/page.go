@@ -139,12 +139,28 @@ func countArrayElements(b []byte) (int, error) {
 // DecodePage reads one page from r. Errors describe what is wrong with the
 // page without quoting it, so they are safe to log.
 func DecodePage(r io.Reader) (*Page, error) {
-	dec := json.NewDecoder(r)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading page: %w", err)
+	}
+	return decodePage(b)
+}
+
+// decodePage decodes a whole page held in memory: by decodeFast when the
+// page has the usual shape, else by encoding/json, which then gives the
+// result and any error.
+func decodePage(b []byte) (*Page, error) {
+	if raw, ok := decodeFast(b); ok {
+		return raw.page()
+	}
+	return decodeJSON(b)
+}
+
+// decodeJSON decodes a page with encoding/json.
+func decodeJSON(b []byte) (*Page, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
 	var raw pageJSON
 	if err := dec.Decode(&raw); err != nil {
-		if errors.Is(err, errBodyTooLarge) {
-			return nil, err
-		}
 		if errors.Is(err, io.EOF) {
 			return nil, errors.New("empty body")
 		}
@@ -153,9 +169,6 @@ func DecodePage(r io.Reader) (*Page, error) {
 	// Anything after the page but white space means the body is not what
 	// the API documents; better to say so than to trust half of it.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if errors.Is(err, errBodyTooLarge) {
-			return nil, err
-		}
 		return nil, errors.New("malformed page: data after the page object")
 	}
 	return raw.page()

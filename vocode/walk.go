@@ -151,8 +151,12 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 		}
 		w.result.Pages++
 		wg.Go(func() {
-			defer func() { <-sem }()
-			p, err := w.c.ListPage(ctx, from+i, w.size)
+			body, err := w.c.fetch(ctx, from+i, w.size)
+			<-sem // the request is done: decoding needs no slot
+			var p *Page
+			if err == nil {
+				p, err = w.c.decode(body, from+i)
+			}
 			pages[i], errs[i] = p, err
 			if err != nil {
 				cancel() // one failed page fails the walk: stop the rest

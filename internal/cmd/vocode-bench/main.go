@@ -25,6 +25,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -56,13 +57,13 @@ const acceptHeader = "application/openmetrics-text;version=1.0.0;q=0.5,applicati
 	"text/plain;version=0.0.4;q=0.3,*/*;q=0.1"
 
 type options struct {
-	conns, pageSizes []int
-	latencies        []time.Duration
-	concurrency      []int
-	scrapes          int
-	exporter         string
-	out              string
-	sweep            bool
+	conns       []int
+	latencies   []time.Duration
+	concurrency []int
+	scrapes     int
+	exporter    string
+	out         string
+	sweep       bool
 }
 
 func main() {
@@ -225,7 +226,9 @@ func bench(o options) error {
 
 	var md bytes.Buffer
 	writeReport(&md, cells, sweep, time.Since(start))
-	os.Stdout.Write(md.Bytes())
+	if _, err := os.Stdout.Write(md.Bytes()); err != nil {
+		return err
+	}
 	if o.out != "" {
 		return os.WriteFile(o.out, md.Bytes(), 0o644)
 	}
@@ -376,7 +379,7 @@ func startExporter(bin, apiURL string, c *cell) (*exporter, error) {
 		}
 		if time.Now().After(deadline) {
 			e.stop()
-			return nil, fmt.Errorf("exporter not ready: %v\n%s", err, e.logs)
+			return nil, fmt.Errorf("exporter not ready: %w\n%s", cmp.Or(err, errors.New("/-/ready did not answer 200")), e.logs)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -462,11 +465,11 @@ func sample(line []byte) (string, float64) {
 	name := string(line[:end])
 	rest := line[end:]
 	if rest[0] == '{' {
-		close := bytes.LastIndexByte(rest, '}')
-		if close < 0 {
+		brace := bytes.LastIndexByte(rest, '}')
+		if brace < 0 {
 			return "", 0
 		}
-		rest = rest[close+1:]
+		rest = rest[brace+1:]
 	}
 	fields := strings.Fields(string(rest))
 	if len(fields) == 0 {
@@ -512,7 +515,7 @@ func (m *minwalker) walk() (walked, error) {
 		return w, err
 	}
 	if !m.out.Scan() {
-		return w, fmt.Errorf("minimal walker gave no answer: %v", m.out.Err())
+		return w, fmt.Errorf("minimal walker gave no answer: %w", cmp.Or(m.out.Err(), io.EOF))
 	}
 	f := strings.Fields(m.out.Text())
 	if len(f) != 5 || f[0] != "ok" {
