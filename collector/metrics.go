@@ -68,7 +68,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"account", "endpoint", "code"}),
 		apiDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "api", Name: "request_duration_seconds",
-			Help:                            "Latency of HTTP requests to the Vocode API, body read and decoded included.",
+			Help:                            "Latency of HTTP requests to the Vocode API, until the whole response body is read.",
 			Buckets:                         []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
 			NativeHistogramBucketFactor:     1.1,
 			NativeHistogramMaxBucketNumber:  100,
