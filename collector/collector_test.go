@@ -230,8 +230,8 @@ func TestForgetAccount(t *testing.T) {
 	m.InitAccount("b")
 	m.Observer("a")(vocode.EndpointList, "200", time.Millisecond)
 	m.ForgetAccount("a")
-	if n := testutil.CollectAndCount(m.scrapeErrors); n != len(vocode.Reasons) {
-		t.Errorf("%d error series left, want %d (account b only)", n, len(vocode.Reasons))
+	if n := testutil.CollectAndCount(m.scrapeErrors); n != len(vocode.Reasons()) {
+		t.Errorf("%d error series left, want %d (account b only)", n, len(vocode.Reasons()))
 	}
 	if n := testutil.CollectAndCount(m.apiRequests) + testutil.CollectAndCount(m.apiDuration); n != 0 {
 		t.Errorf("%d request series left for a forgotten account", n)

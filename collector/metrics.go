@@ -90,7 +90,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // InitAccount makes every failure reason of an account visible as 0, so
 // that rate() and increase() see the first failure.
 func (m *Metrics) InitAccount(account string) {
-	for _, r := range vocode.Reasons {
+	for _, r := range vocode.Reasons() {
 		m.scrapeErrors.WithLabelValues(account, string(r))
 	}
 }

@@ -25,9 +25,11 @@ const (
 )
 
 // Reasons lists every Reason, so that counters can be initialised to zero.
-var Reasons = []Reason{
-	ReasonAuth, ReasonRateLimited, ReasonServerError, ReasonClientError, ReasonTimeout,
-	ReasonTransport, ReasonDecode, ReasonTooLarge, ReasonPagination,
+func Reasons() []Reason {
+	return []Reason{
+		ReasonAuth, ReasonRateLimited, ReasonServerError, ReasonClientError, ReasonTimeout,
+		ReasonTransport, ReasonDecode, ReasonTooLarge, ReasonPagination,
+	}
 }
 
 // Error is the one error type the client returns. It is classified once, where

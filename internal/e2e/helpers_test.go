@@ -257,7 +257,7 @@ func writeConfig(t testing.TB, path string, accounts ...account) {
 func reasonCounts(t testing.TB, mfs map[string]*dto.MetricFamily, acct string) map[vocode.Reason]float64 {
 	t.Helper()
 	out := map[vocode.Reason]float64{}
-	for _, r := range vocode.Reasons {
+	for _, r := range vocode.Reasons() {
 		out[r] = mustValue(t, mfs, "vocode_scrape_errors_total", "account", acct, "reason", string(r))
 	}
 	return out
