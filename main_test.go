@@ -13,40 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/vocode-exporter/vocode_exporter/internal/e2e"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
 
-// TestMain checks that the tests leave no goroutine behind: fakes closed,
-// processes waited for.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	http.DefaultClient.CloseIdleConnections()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goroutines leaked:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// requirePromtool returns promtool's path; it skips without it, unless CI
-// demands it (VOCODE_E2E_REQUIRE_PROMETHEUS=1), where a missing promtool
-// must fail rather than pass silently.
-func requirePromtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("VOCODE_E2E_REQUIRE_PROMETHEUS") == "1" {
-			t.Fatal("promtool not found, and VOCODE_E2E_REQUIRE_PROMETHEUS=1")
-		}
-		t.Skip("promtool not installed")
-	}
-	return path
-}
+func TestMain(m *testing.M) { e2e.Main(m) }
 
 func scrape(t *testing.T, e *e2e.Exporter) string {
 	t.Helper()
@@ -96,7 +67,7 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	cmd := exec.Command(requirePromtool(t), "check", "metrics")
+	cmd := exec.Command(e2e.RequireTool(t, "promtool"), "check", "metrics")
 	cmd.Stdin = strings.NewReader(body)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)

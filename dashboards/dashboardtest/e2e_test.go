@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,10 +23,6 @@ import (
 	"github.com/vocode-exporter/vocode_exporter/internal/e2e"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
-
-// requireEnv makes a missing Prometheus a failure instead of a skip, so CI
-// cannot pass by not running the end-to-end test.
-const requireEnv = "VOCODE_E2E_REQUIRE_PROMETHEUS"
 
 // The accounts the exporter walks in the end-to-end test, each behind its
 // own fake Vocode API.
@@ -54,7 +49,7 @@ var fakeAccounts = []fakeAccount{
 // every dashboard query returns data and every rule evaluates.
 func TestEndToEnd(t *testing.T) {
 	promBin := findPrometheus(t)
-	if testing.Short() && os.Getenv(requireEnv) != "1" {
+	if testing.Short() && os.Getenv(e2e.RequireEnv) != "1" {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
 	_, dash, err := readDashboard()
@@ -153,17 +148,8 @@ func recordingRules(t *testing.T, files []string) []Query {
 // the same package.
 func findPrometheus(t *testing.T) string {
 	t.Helper()
-	bin, err := exec.LookPath("prometheus")
-	if err == nil {
-		_, err = exec.LookPath("promtool")
-	}
-	if err != nil {
-		if os.Getenv(requireEnv) == "1" {
-			t.Fatalf("%s=1 but Prometheus is not installed: %v", requireEnv, err)
-		}
-		t.Skipf("Prometheus is not installed (%v); set %s=1 to make this a failure", err, requireEnv)
-	}
-	return bin
+	e2e.RequireTool(t, "promtool")
+	return e2e.RequireTool(t, "prometheus")
 }
 
 // startExporter starts one fake API per account and the real exporter,
@@ -228,7 +214,7 @@ scrape_configs:
 		"--web.listen-address="+addr,
 		"--log.level=warn",
 	)
-	logs := &lockedBuffer{}
+	logs := &e2e.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 	if err := cmd.Start(); err != nil {
@@ -462,21 +448,6 @@ func waitFor(ctx context.Context, t *testing.T, what string, check func() error)
 	}
 }
 
-// lockedBuffer collects a process' output; the process writes from its
-// own goroutines while a failing test reads.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// TestMain removes the exporter binary the end-to-end test built and checks
+// that no goroutine (a fake API, a process waiter) outlives the tests.
+func TestMain(m *testing.M) { e2e.Main(m) }

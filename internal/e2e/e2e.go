@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // RepoRoot is the exporter's source tree, found from this file's location.
@@ -54,6 +56,44 @@ func Build(t testing.TB) string {
 	return buildPath
 }
 
+// RequireEnv names the environment variable that turns a missing tool into
+// a failure: CI and `make test` set it to 1, so that tests needing promtool
+// or Prometheus can never pass by skipping.
+const RequireEnv = "VOCODE_E2E_REQUIRE_PROMETHEUS"
+
+// RequireTool returns the path of a program from Debian's prometheus
+// package (promtool, prometheus). Without it the test is skipped, or fails
+// when RequireEnv is 1.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("%s not installed, and %s=1: %v", name, RequireEnv, err)
+		}
+		t.Skipf("%s not installed (set %s=1 to fail instead): %v", name, RequireEnv, err)
+	}
+	return path
+}
+
+// Main runs a package's tests, removes the binary Build made, and fails the
+// run if goroutines are left behind: fakes not closed, processes not waited
+// for. Idle keep-alive connections of the default client are not leaks.
+func Main(m *testing.M) {
+	code := m.Run()
+	if buildPath != "" {
+		_ = os.RemoveAll(filepath.Dir(buildPath))
+	}
+	http.DefaultClient.CloseIdleConnections()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines leaked:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
 // Options say how to start the exporter.
 type Options struct {
 	Args []string // extra flags; --web.listen-address is added unless given
@@ -68,7 +108,7 @@ type Exporter struct {
 	Addr string
 	Cmd  *exec.Cmd
 
-	logs   *syncBuffer
+	logs   *LockedBuffer
 	exited chan struct{}
 	err    error
 }
@@ -99,7 +139,7 @@ func Start(t testing.TB, bin string, o Options) *Exporter {
 		addr = FreeAddr(t)
 		args = append([]string{"--web.listen-address=" + addr}, args...)
 	}
-	e := &Exporter{URL: "http://" + addr, Addr: addr, logs: &syncBuffer{}, exited: make(chan struct{})}
+	e := &Exporter{URL: "http://" + addr, Addr: addr, logs: &LockedBuffer{}, exited: make(chan struct{})}
 	e.Cmd = exec.Command(bin, args...)
 	// A clean environment: nothing of the developer's leaks into the test.
 	e.Cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, o.Env...)
@@ -203,18 +243,21 @@ func (e *Exporter) Stop() {
 	}
 }
 
-type syncBuffer struct {
+// LockedBuffer collects a process' output: the process writes from its own
+// goroutines while a test reads.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns what was written so far.
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

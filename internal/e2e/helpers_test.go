@@ -16,7 +16,6 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"go.uber.org/goleak"
 
 	"github.com/vocode-exporter/vocode_exporter/internal/e2e"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
@@ -35,20 +34,7 @@ const (
 
 var allSecrets = []string{canaryKey, canaryKey2, canaryCred, rotatedKey}
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	// The fakes and HTTP clients run in this process: once every test is
-	// done, none of their goroutines may be left behind. Idle keep-alive
-	// connections of the default client are not leaks; close them first.
-	http.DefaultClient.CloseIdleConnections()
-	if code == 0 {
-		if err := goleak.Find(); err != nil {
-			fmt.Fprintln(os.Stderr, "goroutines leaked:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { e2e.Main(m) }
 
 // families parses an exposition in the text format.
 func families(t testing.TB, body string) map[string]*dto.MetricFamily {

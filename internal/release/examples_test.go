@@ -15,6 +15,8 @@ import (
 	"time"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/vocode-exporter/vocode_exporter/internal/e2e"
 )
 
 // Only the parts of the Kubernetes objects that the checks below look at.
@@ -422,7 +424,7 @@ func TestPrometheusExample(t *testing.T) {
 		t.Errorf("examples/prometheus.yml has no target on port %s", defaultPort)
 	}
 
-	requirePromtool(t)
+	e2e.RequireTool(t, "promtool")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "promtool", "check", "config", file).CombinedOutput()
@@ -430,18 +432,6 @@ func TestPrometheusExample(t *testing.T) {
 		t.Fatalf("promtool check config examples/prometheus.yml: %v\n%s", err, out)
 	}
 	t.Logf("promtool: %s", strings.TrimSpace(string(out)))
-}
-
-// requirePromtool skips without promtool on PATH, unless
-// VOCODE_E2E_REQUIRE_PROMETHEUS=1 says it must be there.
-func requirePromtool(t *testing.T) {
-	t.Helper()
-	if _, err := exec.LookPath("promtool"); err != nil {
-		if os.Getenv("VOCODE_E2E_REQUIRE_PROMETHEUS") == "1" {
-			t.Fatalf("promtool not on PATH and VOCODE_E2E_REQUIRE_PROMETHEUS=1: %v", err)
-		}
-		t.Skipf("promtool not on PATH (set VOCODE_E2E_REQUIRE_PROMETHEUS=1 to fail instead): %v", err)
-	}
 }
 
 func firstNonEmpty(v ...string) string {
