@@ -89,9 +89,12 @@ func (t *Target) Walk(ctx context.Context) Outcome {
 }
 
 func (t *Target) run(scrapeCtx context.Context, call *walkCall) {
-	ctx, cancel := context.WithCancel(t.base)
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if deadline, ok := scrapeCtx.Deadline(); ok {
 		ctx, cancel = context.WithDeadline(t.base, deadline)
+	} else {
+		ctx, cancel = context.WithCancel(t.base)
 	}
 	defer cancel()
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -214,6 +215,8 @@ func (c *Client) fetch(ctx context.Context, page, size int) (*bytes.Buffer, erro
 			return nil, err
 		}
 		wait := c.opts.Backoff << attempt
+		// Jitter keeps accounts that failed together from retrying in step.
+		wait += rand.N(wait/2 + 1)
 		if retryAfter > 0 {
 			wait = retryAfter
 		}
