@@ -84,7 +84,11 @@ func (a *accounts) reload() error {
 			a.metrics.ConfigLoaded(false)
 			return fmt.Errorf("account %s: %w", acc.Name, err)
 		}
-		next = append(next, collector.NewTarget(a.base, acc.Name, client, a.metrics, a.logger))
+		t := collector.NewTarget(a.base, acc.Name, client, a.metrics, a.logger)
+		if prev, ok := old[acc.Name]; ok {
+			t.ContinueFrom(prev)
+		}
+		next = append(next, t)
 		delete(old, acc.Name)
 	}
 	for name := range old {

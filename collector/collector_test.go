@@ -237,3 +237,24 @@ func TestForgetAccount(t *testing.T) {
 		t.Errorf("%d request series left for a forgotten account", n)
 	}
 }
+
+// A target that replaces another on reload keeps its knowledge of an
+// ongoing failure: the failure is not announced at error level again.
+func TestContinueFromKeepsFailureState(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(1, 1))
+	f.api.AddFault(vocodetest.Fault{Status: 401})
+	testutil.CollectAndCount(New(context.Background(), []*Target{f.target}))
+
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	next := NewTarget(context.Background(), "prod", f.target.Client(), f.metrics, logger)
+	next.ContinueFrom(f.target)
+	testutil.CollectAndCount(New(context.Background(), []*Target{next}))
+
+	logs := f.logs.String()
+	if n := strings.Count(logs, "level=ERROR"); n != 1 {
+		t.Errorf("%d error lines across the reload, want 1:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "failed again") {
+		t.Errorf("the repeated failure was not logged at debug level:\n%s", logs)
+	}
+}

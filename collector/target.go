@@ -30,7 +30,7 @@ type Target struct {
 
 	mu         sync.Mutex
 	current    *walkCall
-	lastReason vocode.Reason // reason of the last failed walk, "" after a success
+	lastReason vocode.Reason // reason of the last failed walk, "" after a success; under mu
 }
 
 // Outcome is what one walk produced.
@@ -50,6 +50,18 @@ func NewTarget(base context.Context, name string, client *vocode.Client, m *Metr
 	m.InitAccount(name)
 	return &Target{name: name, client: client, metrics: m, base: base,
 		logger: logger.With("account", name)}
+}
+
+// ContinueFrom carries what prev knew of the account's health over to t,
+// the target that replaces it on reload, so that a failure outlasting the
+// reload is not announced again at error level.
+func (t *Target) ContinueFrom(prev *Target) {
+	prev.mu.Lock()
+	reason := prev.lastReason
+	prev.mu.Unlock()
+	t.mu.Lock()
+	t.lastReason = reason
+	t.mu.Unlock()
 }
 
 // Name is the account's name, the `account` label.
@@ -120,6 +132,8 @@ func (t *Target) run(scrapeCtx context.Context, call *walkCall) {
 // when it starts or changes reason, and at debug level while it repeats, so
 // a long outage does not fill the log at every scrape.
 func (t *Target) report(err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if err == nil {
 		if t.lastReason != "" {
 			t.logger.Info("walk of the account-connections list succeeds again", "after", string(t.lastReason))
