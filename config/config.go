@@ -134,10 +134,13 @@ func (af accountFile) resolve(defaultURL, dir string) (Account, error) {
 	case af.APIKey != "" && af.APIKeyFile != "":
 		return Account{}, fmt.Errorf("account %s: set api_key or api_key_file, not both", af.Name)
 	case af.APIKey != "":
-		acc.key, acc.KeySource = af.APIKey, "api_key"
-		if err := checkKey(string(af.APIKey)); err != nil {
+		// Surrounding white space (a YAML block scalar's newline, a stray
+		// space) is no part of a key, as in key files.
+		key := strings.TrimSpace(string(af.APIKey))
+		if err := checkKey(key); err != nil {
 			return Account{}, fmt.Errorf("account %s: api_key %w", af.Name, err)
 		}
+		acc.key, acc.KeySource = promconfig.Secret(key), "api_key"
 	case af.APIKeyFile != "":
 		path := af.APIKeyFile
 		if !filepath.IsAbs(path) {

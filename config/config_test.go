@@ -150,3 +150,15 @@ func TestKeyFileReadFresh(t *testing.T) {
 		}
 	}
 }
+
+// An inline key loses surrounding white space, as a key file does: a YAML
+// block scalar brings a newline with it.
+func TestInlineKeyTrimmed(t *testing.T) {
+	cfg, err := Parse([]byte("accounts:\n  - name: a\n    api_key: |\n      the-key\n"), "https://api.vocode.dev", ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Accounts()[0].Key(); got != "the-key" {
+		t.Errorf("key = %q, want %q", got, "the-key")
+	}
+}
