@@ -71,7 +71,7 @@ func Load(path, defaultURL string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config file: %w", err)
 	}
-	cfg, err := parse(data, defaultURL, filepath.Dir(path))
+	cfg, err := Parse(data, defaultURL, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("config file %s: %w", path, err)
 	}
@@ -80,10 +80,6 @@ func Load(path, defaultURL string) (*Config, error) {
 
 // Parse validates a config file's content; key files are resolved from dir.
 func Parse(data []byte, defaultURL, dir string) (*Config, error) {
-	return parse(data, defaultURL, dir)
-}
-
-func parse(data []byte, defaultURL, dir string) (*Config, error) {
 	var f file
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
