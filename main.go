@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
@@ -24,6 +25,7 @@ import (
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/vocode-exporter/vocode_exporter/collector"
+	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 )
 
@@ -75,57 +77,39 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "--vocode.concurrency must be at least 1")
 		return 1
 	}
-	src := configSource{file: *configFile, url: *apiURL, keyFile: *apiKeyFile}
+	src := config.Source{File: *configFile, DefaultURL: *apiURL, KeyFile: *apiKeyFile}
 	if *configCheck {
 		return checkConfig(src)
 	}
 
 	logger.Info("starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
 
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	accounts := collector.NewAccounts(ctx, collector.AccountsOptions{
+		Load: src.Load,
+		Client: vocode.Options{PageSize: *pageSize, Concurrency: *concurrency,
+			UserAgent: exporterName + "/" + version.Version},
+		Logger: logger,
+	})
+	if err := accounts.Reload(); err != nil {
+		logger.Error("cannot load configuration", "err", err)
+		return 1
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		versioncollector.NewCollector(exporterName),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		accounts,
 	)
-	metrics := collector.NewMetrics(reg)
 
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	accts := newAccounts(ctx, src, clientOptions{
-		pageSize: *pageSize, concurrency: *concurrency,
-		userAgent: exporterName + "/" + version.Version,
-	}, metrics, logger)
-	if err := accts.reload(); err != nil {
-		logger.Error("cannot load configuration", "err", err)
+	mux, err := routes(accounts, reg, logger)
+	if err != nil {
+		logger.Error("cannot build landing page", "err", err)
 		return 1
 	}
-
-	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, collector.NewHandler(collector.HandlerOpts{
-		Targets: accts.targets, Gatherer: reg,
-		Timeout: *timeout, Offset: *timeoutOffset, Logger: logger,
-	}))
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
-	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
-	mux.HandleFunc("/-/reload", accts.reloadHandler)
-	if *metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Vocode Exporter",
-			Description: "Prometheus exporter for Vocode account connections",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: *metricsPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-			},
-		})
-		if err != nil {
-			logger.Error("cannot build landing page", "err", err)
-			return 1
-		}
-		mux.Handle("/", landing)
-	}
-
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- web.ListenAndServe(srv, webConfig, logger) }()
@@ -143,7 +127,7 @@ func run() int {
 			return 0
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
-				if err := accts.reload(); err != nil {
+				if err := accounts.Reload(); err != nil {
 					logger.Error("reload failed; the previous configuration keeps serving", "err", err)
 				}
 				continue
@@ -161,9 +145,37 @@ func run() int {
 	}
 }
 
+// routes maps the exporter's endpoints.
+func routes(accounts *collector.Accounts, reg *prometheus.Registry, logger *slog.Logger) (*http.ServeMux, error) {
+	mux := http.NewServeMux()
+	mux.Handle(*metricsPath, collector.NewHandler(collector.HandlerOpts{
+		Accounts: accounts, Gatherer: reg,
+		Timeout: *timeout, Offset: *timeoutOffset, Logger: logger,
+	}))
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
+	mux.HandleFunc("/-/reload", accounts.ServeReload)
+	if *metricsPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Vocode Exporter",
+			Description: "Prometheus exporter for Vocode account connections",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: *metricsPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", landing)
+	}
+	return mux, nil
+}
+
 // checkConfig implements --config.check.
-func checkConfig(src configSource) int {
-	cfg, err := src.load()
+func checkConfig(src config.Source) int {
+	cfg, err := src.Load()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "configuration is invalid: %v\n", err)
 		return 1

@@ -14,12 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
 
 // benchOutcome is a successful walk of n connections, half Twilio and half
-// OpenAI, shaped as the fake API's data set and sorted by id as Target
+// OpenAI, shaped as the fake API's data set and sorted by id as Account
 // sorts them.
 func benchOutcome(n int) Outcome {
 	res := &vocode.Result{Total: n, HasTotal: true, Pages: (n + 99) / 100, PageSize: 100}
@@ -56,7 +57,6 @@ func BenchmarkCollect10k(b *testing.B) {
 	const n = 10_000
 	base := prometheus.NewRegistry()
 	base.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := NewMetrics(base)
 
 	b.Run("expose", func(b *testing.B) {
 		fixed := benchFixed{account: "default", outcome: benchOutcome(n)}
@@ -90,19 +90,19 @@ func BenchmarkCollect10k(b *testing.B) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = vocode.DefaultConcurrency + 1
 		defer tr.CloseIdleConnections()
-		client, err := vocode.New(srv.URL, srv.APIKey, vocode.Options{
-			Transport: tr, Observer: metrics.Observer("default")})
-		if err != nil {
-			b.Fatal(err)
-		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		logger := slog.New(slog.DiscardHandler)
-		target := NewTarget(ctx, "default", client, metrics, logger)
-		h := NewHandler(HandlerOpts{
-			Targets:  func() []*Target { return []*Target{target} },
-			Gatherer: base, Logger: logger,
+		accounts := NewAccounts(ctx, AccountsOptions{
+			Load:   func() (*config.Config, error) { return config.FromFlags(srv.URL, "", srv.APIKey) },
+			Client: vocode.Options{Transport: tr},
+			Logger: logger,
 		})
+		if err := accounts.Reload(); err != nil {
+			b.Fatal(err)
+		}
+		base.MustRegister(accounts)
+		h := NewHandler(HandlerOpts{Accounts: accounts, Gatherer: base, Logger: logger})
 		b.ReportAllocs()
 		for b.Loop() {
 			rec := httptest.NewRecorder()

@@ -10,17 +10,18 @@ import (
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 )
 
-// Collector walks every target once, for one scrape. Build a new one per
-// scrape with that scrape's context, so the scrape's deadline reaches every
-// request to the API.
+// Collector scrapes some accounts once. Build a new one per scrape with that
+// scrape's context, so the scrape's deadline reaches every request to the
+// API. It serves every series of its accounts: what the walk found, and the
+// counters and histogram the account keeps between scrapes.
 type Collector struct {
-	ctx     context.Context
-	targets []*Target
+	ctx      context.Context
+	accounts []*Account
 }
 
-// New returns a collector for one scrape of targets.
-func New(ctx context.Context, targets []*Target) *Collector {
-	return &Collector{ctx: ctx, targets: targets}
+// New returns a collector for one scrape of accounts.
+func New(ctx context.Context, accounts []*Account) *Collector {
+	return &Collector{ctx: ctx, accounts: accounts}
 }
 
 // Describe implements prometheus.Collector.
@@ -29,13 +30,21 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		infoDesc, poolDesc, anyCallerIDDesc, durationDesc, pagesDesc} {
 		ch <- d
 	}
+	for _, a := range c.accounts {
+		a.metrics.describe(ch)
+	}
 }
 
-// Collect implements prometheus.Collector: accounts are walked in parallel.
+// Collect implements prometheus.Collector: accounts are scraped in
+// parallel. An account's counters are collected after its walk, so they
+// count that walk's requests and failure next to the vocode_up it produced.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	var wg sync.WaitGroup
-	for _, t := range c.targets {
-		wg.Go(func() { emit(ch, t.name, t.Walk(c.ctx)) })
+	for _, a := range c.accounts {
+		wg.Go(func() {
+			emit(ch, a.name, a.Scrape(c.ctx))
+			a.metrics.collect(ch)
+		})
 	}
 	wg.Wait()
 }

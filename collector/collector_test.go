@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,35 +17,82 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
+	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// fixture is an Accounts whose configuration is a YAML text the test can
+// change, over fakes of the API, with its log at debug level.
 type fixture struct {
-	api     *vocodetest.Server
-	reg     *prometheus.Registry
-	metrics *Metrics
-	target  *Target
-	logs    *strings.Builder
+	api      *vocodetest.Server
+	accounts *Accounts
+	logs     *strings.Builder
+
+	mu   sync.Mutex
+	yaml string
 }
 
+// newFixture serves conns under account and loads a configuration of that
+// one account.
 func newFixture(t *testing.T, account string, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
 	t.Helper()
-	f := &fixture{api: vocodetest.NewServer(conns, opts...), reg: prometheus.NewRegistry(), logs: &strings.Builder{}}
+	f := &fixture{api: vocodetest.NewServer(conns, opts...), logs: &strings.Builder{}}
 	t.Cleanup(f.api.Close)
-	f.metrics = NewMetrics(f.reg)
-	client, err := vocode.New(f.api.URL, f.api.APIKey, vocode.Options{
-		Backoff: time.Millisecond, Observer: f.metrics.Observer(account), Transport: f.api.Client().Transport,
+	f.setConfig(t, entry(account, f.api))
+	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithCancel(context.Background())
+	f.accounts = NewAccounts(ctx, AccountsOptions{
+		Load: func() (*config.Config, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return config.Parse([]byte(f.yaml), "https://api.vocode.dev", t.TempDir())
+		},
+		Client: vocode.Options{Backoff: time.Millisecond},
+		Logger: logger,
 	})
-	if err != nil {
+	// Walks end and clients let go of their connections before the fakes
+	// close and goleak looks.
+	t.Cleanup(func() {
+		cancel()
+		for _, a := range f.accounts.All() {
+			a.Client().CloseIdleConnections()
+		}
+	})
+	if err := f.accounts.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(client.CloseIdleConnections)
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.target = NewTarget(context.Background(), account, client, f.metrics, logger)
 	return f
+}
+
+// entry is one account of a configuration, on the fake api.
+func entry(name string, api *vocodetest.Server) string {
+	return fmt.Sprintf("  - name: %s\n    url: %s\n    api_key: %s\n", name, api.URL, api.APIKey)
+}
+
+// setConfig makes the fixture's configuration list these entries.
+func (f *fixture) setConfig(t *testing.T, entries ...string) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.yaml = "accounts:\n" + strings.Join(entries, "")
+}
+
+// account returns the fixture's account of that name.
+func (f *fixture) account(t *testing.T, name string) *Account {
+	t.Helper()
+	a := f.accounts.Get(name)
+	if a == nil {
+		t.Fatalf("no account %q", name)
+	}
+	return a
+}
+
+// collect scrapes every current account once, as a /metrics scrape does.
+func (f *fixture) collect(ctx context.Context) *Collector {
+	return New(ctx, f.accounts.All())
 }
 
 type lockedWriter struct {
@@ -83,15 +131,15 @@ func TestCollect(t *testing.T) {
 		vocodetest.Connection{ID: "tx-1", Type: "account_connection_telnyx"},
 	)
 	f := newFixture(t, "prod", conns)
-	c := New(context.Background(), []*Target{f.target})
+	c := f.collect(context.Background())
 	if err := testutil.CollectAndCompare(c, golden(t, "collect.prom"), connectionMetrics...); err != nil {
 		t.Error(err)
 	}
 	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %+v", err, problems)
 	}
-	if problems, err := testutil.GatherAndLint(f.reg); err != nil || len(problems) > 0 {
-		t.Errorf("lint of long-lived metrics: %v %+v", err, problems)
+	if problems, err := testutil.CollectAndLint(f.accounts); err != nil || len(problems) > 0 {
+		t.Errorf("lint of the exporter's own metrics: %v %+v", err, problems)
 	}
 }
 
@@ -99,7 +147,7 @@ func TestCollect(t *testing.T) {
 // an alert on twilio == 0 has a series to fire on.
 func TestCollectEmptyAccount(t *testing.T) {
 	f := newFixture(t, "prod", nil, vocodetest.WithTotal(vocodetest.TotalNone))
-	c := New(context.Background(), []*Target{f.target})
+	c := f.collect(context.Background())
 	if err := testutil.CollectAndCompare(c, golden(t, "empty.prom"), connectionMetrics...); err != nil {
 		t.Error(err)
 	}
@@ -110,7 +158,7 @@ func TestCollectEmptyAccount(t *testing.T) {
 func TestCollectFailedWalk(t *testing.T) {
 	f := newFixture(t, "prod", vocodetest.Dataset(150, 100))
 	f.api.AddFault(vocodetest.Fault{Page: 2, Status: 500, Body: `{"detail":"boom"}`})
-	c := New(context.Background(), []*Target{f.target})
+	c := f.collect(context.Background())
 	if err := testutil.CollectAndCompare(c, strings.NewReader(`
 # HELP vocode_up 1 if this scrape's walk of the account-connections list succeeded completely, 0 if any page failed (then no connection series are exported for the account).
 # TYPE vocode_up gauge
@@ -119,10 +167,11 @@ vocode_up{account="prod"} 0
 		t.Error(err)
 	}
 	testutil.CollectAndCount(c) // a second failed walk
-	if got := testutil.ToFloat64(f.metrics.scrapeErrors.WithLabelValues("prod", "server_error")); got != 2 {
+	m := f.account(t, "prod").metrics
+	if got := testutil.ToFloat64(m.scrapeErrors.WithLabelValues("server_error")); got != 2 {
 		t.Errorf("server_error count = %v, want 2", got)
 	}
-	if got := testutil.ToFloat64(f.metrics.apiRequests.WithLabelValues("prod", vocode.EndpointList, "500")); got != 6 {
+	if got := testutil.ToFloat64(m.apiRequests.WithLabelValues(vocode.EndpointList, "500")); got != 6 {
 		t.Errorf("500 responses counted = %v, want 6 (two walks, three tries each)", got)
 	}
 	// Logged at error level once, then at debug level while it repeats.
@@ -152,7 +201,7 @@ func TestConcurrentScrapesShareAWalk(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 10 {
 		wg.Go(func() {
-			c := New(context.Background(), []*Target{f.target})
+			c := f.collect(context.Background())
 			if n := testutil.CollectAndCount(c, "vocode_up"); n != 1 {
 				t.Errorf("got %d up series", n)
 			}
@@ -204,7 +253,7 @@ func TestHandlerHonoursScrapeTimeout(t *testing.T) {
 	f := newFixture(t, "prod", vocodetest.Dataset(1, 1))
 	f.api.AddFault(vocodetest.Fault{Hang: true})
 	h := NewHandler(HandlerOpts{
-		Targets: func() []*Target { return []*Target{f.target} }, Gatherer: f.reg,
+		Accounts: f.accounts, Gatherer: prometheus.NewRegistry(),
 		Timeout: 30 * time.Second, Offset: 500 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 	})
 	r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
@@ -220,41 +269,5 @@ func TestHandlerHonoursScrapeTimeout(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s:\n%s", want, body)
 		}
-	}
-}
-
-func TestForgetAccount(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	m := NewMetrics(reg)
-	m.InitAccount("a")
-	m.InitAccount("b")
-	m.Observer("a")(vocode.EndpointList, "200", time.Millisecond)
-	m.ForgetAccount("a")
-	if n := testutil.CollectAndCount(m.scrapeErrors); n != len(vocode.Reasons()) {
-		t.Errorf("%d error series left, want %d (account b only)", n, len(vocode.Reasons()))
-	}
-	if n := testutil.CollectAndCount(m.apiRequests) + testutil.CollectAndCount(m.apiDuration); n != 0 {
-		t.Errorf("%d request series left for a forgotten account", n)
-	}
-}
-
-// A target that replaces another on reload keeps its knowledge of an
-// ongoing failure: the failure is not announced at error level again.
-func TestContinueFromKeepsFailureState(t *testing.T) {
-	f := newFixture(t, "prod", vocodetest.Dataset(1, 1))
-	f.api.AddFault(vocodetest.Fault{Status: 401})
-	testutil.CollectAndCount(New(context.Background(), []*Target{f.target}))
-
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	next := NewTarget(context.Background(), "prod", f.target.Client(), f.metrics, logger)
-	next.ContinueFrom(f.target)
-	testutil.CollectAndCount(New(context.Background(), []*Target{next}))
-
-	logs := f.logs.String()
-	if n := strings.Count(logs, "level=ERROR"); n != 1 {
-		t.Errorf("%d error lines across the reload, want 1:\n%s", n, logs)
-	}
-	if !strings.Contains(logs, "failed again") {
-		t.Errorf("the repeated failure was not logged at debug level:\n%s", logs)
 	}
 }

@@ -16,11 +16,11 @@ import (
 
 // HandlerOpts configure the /metrics handler.
 type HandlerOpts struct {
-	// Targets returns the accounts to walk; called once per scrape, so a
+	// Accounts are the accounts to scrape; read once per scrape, so a
 	// reloaded configuration applies from the next scrape on.
-	Targets func() []*Target
-	// Gatherer serves the long-lived metrics (counters, build info, Go and
-	// process metrics) next to the ones each scrape produces.
+	Accounts *Accounts
+	// Gatherer serves the exporter's own metrics (build info, config
+	// reloads, Go and process metrics) next to the accounts' series.
 	Gatherer prometheus.Gatherer
 	// Timeout bounds a walk; zero disables it, leaving only the scrape's own
 	// deadline. Offset is taken off Prometheus' scrape timeout to leave time
@@ -37,10 +37,7 @@ func NewHandler(o HandlerOpts) http.Handler {
 		defer cancel()
 
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(New(ctx, o.Targets()))
-		// The walk's registry is gathered first: the counters the walk
-		// moves (errors, requests) then show it in this very scrape,
-		// next to the vocode_up it produced.
+		reg.MustRegister(New(ctx, o.Accounts.All()))
 		h := promhttp.HandlerFor(merged{reg, o.Gatherer}, promhttp.HandlerOpts{
 			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
 			ErrorHandling:     promhttp.ContinueOnError,

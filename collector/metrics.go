@@ -1,6 +1,8 @@
 // Package collector turns walks of the Vocode account-connections list into
-// Prometheus metrics: a Target per account walks the list, and a Collector
-// built for each scrape walks every target within the scrape's deadline.
+// Prometheus metrics. Accounts holds the configured accounts and reloads
+// them; an Account shares its walks between the scrapes that arrive while one
+// runs and owns its long-lived series; a Collector built for each scrape
+// scrapes its accounts within the scrape's deadline.
 package collector
 
 import (
@@ -45,27 +47,29 @@ var (
 		[]string{"account"}, nil)
 )
 
-// Metrics are the series that outlive a scrape: counters and the request
-// latency histogram. Register them once, with the exporter's registry.
-type Metrics struct {
-	scrapeErrors    *prometheus.CounterVec
-	apiRequests     *prometheus.CounterVec
-	apiDuration     *prometheus.HistogramVec
-	reloadSucceeded prometheus.Gauge
-	reloadTime      prometheus.Gauge
+// accountMetrics are the series of one account that outlive a scrape:
+// counters and the request latency histogram. The account owns them: they
+// are gathered with the account and dropped with it, so a walk that ends
+// after its account was removed moves counters nobody gathers any more.
+type accountMetrics struct {
+	scrapeErrors *prometheus.CounterVec
+	apiRequests  *prometheus.CounterVec
+	apiDuration  *prometheus.HistogramVec
 }
 
-// NewMetrics creates the long-lived metrics and registers them with reg.
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
+func newAccountMetrics(account string) *accountMetrics {
+	labels := prometheus.Labels{"account": account}
+	m := &accountMetrics{
 		scrapeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "scrape", Name: "errors_total",
-			Help: "Walks of the list that failed, by reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination.",
-		}, []string{"account", "reason"}),
+			Help:        "Scrapes that reported vocode_up 0, by reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination.",
+			ConstLabels: labels,
+		}, []string{"reason"}),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "api", Name: "requests_total",
-			Help: "HTTP requests made to the Vocode API, retries included, by endpoint and status code (`error` when no response came).",
-		}, []string{"account", "endpoint", "code"}),
+			Help:        "HTTP requests made to the Vocode API, retries included, by endpoint and status code (`error` when no response came).",
+			ConstLabels: labels,
+		}, []string{"endpoint", "code"}),
 		apiDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: namespace, Subsystem: "api", Name: "request_duration_seconds",
 			Help:                            "Latency of HTTP requests to the Vocode API, until the whole response body is read.",
@@ -73,54 +77,60 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			NativeHistogramBucketFactor:     1.1,
 			NativeHistogramMaxBucketNumber:  100,
 			NativeHistogramMinResetDuration: time.Hour,
-		}, []string{"account", "endpoint"}),
-		reloadSucceeded: prometheus.NewGauge(prometheus.GaugeOpts{
+			ConstLabels:                     labels,
+		}, []string{"endpoint"}),
+	}
+	// Every reason is visible as 0 from the start, so that rate() and
+	// increase() see the first failure.
+	for _, r := range vocode.Reasons() {
+		m.scrapeErrors.WithLabelValues(string(r))
+	}
+	return m
+}
+
+// observe is the account's vocode.RequestObserver.
+func (m *accountMetrics) observe(endpoint, code string, d time.Duration) {
+	m.apiRequests.WithLabelValues(endpoint, code).Inc()
+	m.apiDuration.WithLabelValues(endpoint).Observe(d.Seconds())
+}
+
+func (m *accountMetrics) describe(ch chan<- *prometheus.Desc) {
+	m.scrapeErrors.Describe(ch)
+	m.apiRequests.Describe(ch)
+	m.apiDuration.Describe(ch)
+}
+
+func (m *accountMetrics) collect(ch chan<- prometheus.Metric) {
+	m.scrapeErrors.Collect(ch)
+	m.apiRequests.Collect(ch)
+	m.apiDuration.Collect(ch)
+}
+
+// reloadMetrics say whether the configuration loaded; they belong to the
+// exporter, not to an account.
+type reloadMetrics struct {
+	succeeded prometheus.Gauge
+	time      prometheus.Gauge
+}
+
+func newReloadMetrics() reloadMetrics {
+	return reloadMetrics{
+		succeeded: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "exporter", Name: "config_last_reload_successful",
 			Help: "1 if the last load of the configuration succeeded; after a failed reload the previous configuration keeps serving.",
 		}),
-		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{
+		time: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "exporter", Name: "config_last_reload_success_timestamp_seconds",
 			Help: "Unix time of the last successful configuration load.",
 		}),
 	}
-	reg.MustRegister(m.scrapeErrors, m.apiRequests, m.apiDuration, m.reloadSucceeded, m.reloadTime)
-	return m
 }
 
-// InitAccount makes every failure reason of an account visible as 0, so
-// that rate() and increase() see the first failure.
-func (m *Metrics) InitAccount(account string) {
-	for _, r := range vocode.Reasons() {
-		m.scrapeErrors.WithLabelValues(account, string(r))
-	}
-}
-
-// ForgetAccount drops the series of an account removed from the config.
-func (m *Metrics) ForgetAccount(account string) {
-	labels := prometheus.Labels{"account": account}
-	m.scrapeErrors.DeletePartialMatch(labels)
-	m.apiRequests.DeletePartialMatch(labels)
-	m.apiDuration.DeletePartialMatch(labels)
-}
-
-// Observer returns the request observer for an account's API client.
-func (m *Metrics) Observer(account string) vocode.RequestObserver {
-	return func(endpoint, code string, d time.Duration) {
-		m.apiRequests.WithLabelValues(account, endpoint, code).Inc()
-		m.apiDuration.WithLabelValues(account, endpoint).Observe(d.Seconds())
-	}
-}
-
-// ConfigLoaded records the outcome of a configuration (re)load.
-func (m *Metrics) ConfigLoaded(ok bool) {
+func (m reloadMetrics) loaded(ok bool) {
 	if !ok {
-		m.reloadSucceeded.Set(0)
+		m.succeeded.Set(0)
 		return
 	}
-	m.reloadSucceeded.Set(1)
-	m.reloadTime.SetToCurrentTime()
-}
-
-func (m *Metrics) walkFailed(account string, reason vocode.Reason) {
-	m.scrapeErrors.WithLabelValues(account, string(reason)).Inc()
+	m.succeeded.Set(1)
+	m.time.SetToCurrentTime()
 }

@@ -1,0 +1,328 @@
+package collector
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/vocode-exporter/vocode_exporter/vocode"
+	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
+)
+
+// gather collects c the way a /metrics scrape does.
+func gather(t *testing.T, c prometheus.Collector) []*dto.MetricFamily {
+	t.Helper()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mfs
+}
+
+// seriesOf lists the names of the series whose account label is account.
+func seriesOf(mfs []*dto.MetricFamily, account string) []string {
+	var out []string
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "account" && lp.GetValue() == account {
+					out = append(out, mf.GetName())
+				}
+			}
+		}
+	}
+	return out
+}
+
+// upOf returns vocode_up of account, or -1 when absent.
+func upOf(mfs []*dto.MetricFamily, account string) float64 {
+	for _, mf := range mfs {
+		if mf.GetName() != "vocode_up" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetLabel()[0].GetValue() == account {
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return -1
+}
+
+// scrapeAsync scrapes a once with a deadline in timeout, in the background.
+func scrapeAsync(a *Account, timeout time.Duration) func() Outcome {
+	ch := make(chan Outcome, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		ch <- a.Scrape(ctx)
+	}()
+	return func() Outcome { return <-ch }
+}
+
+func waitRequests(t *testing.T, api *vocodetest.Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for api.Stats().Requests < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the API got %d requests, waited for %d", api.Stats().Requests, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A reload removes an account while its walk is in flight: no later scrape
+// may serve any series of it, however the walk ends.
+func TestReloadRemovesAccountMidWalk(t *testing.T) {
+	f := newFixture(t, "gone", vocodetest.Dataset(2, 1), vocodetest.WithLatency(300*time.Millisecond))
+	kept := vocodetest.NewServer(vocodetest.Dataset(1, 1))
+	t.Cleanup(kept.Close)
+	f.setConfig(t, entry("gone", f.api), entry("kept", kept))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+
+	var wg sync.WaitGroup
+	wg.Go(func() { gather(t, f.collect(context.Background())) })
+	waitRequests(t, f.api, 1)
+	f.setConfig(t, entry("kept", kept))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+
+	for range 2 {
+		mfs := gather(t, f.collect(context.Background()))
+		if got := seriesOf(mfs, "gone"); len(got) > 0 {
+			t.Fatalf("a scrape after the reload serves the removed account's series %v", got)
+		}
+		if up := upOf(mfs, "kept"); up != 1 {
+			t.Fatalf("vocode_up of the kept account = %v", up)
+		}
+	}
+	if f.accounts.Get("gone") != nil {
+		t.Error("Get still finds the removed account")
+	}
+	if !strings.Contains(f.logs.String(), "walk cancelled: account removed from the configuration") {
+		t.Errorf("the cancelled walk was not logged as such:\n%s", f.logs.String())
+	}
+	if strings.Contains(f.logs.String(), "level=ERROR") {
+		t.Errorf("removing an account logged an error:\n%s", f.logs.String())
+	}
+}
+
+// A scrape joining a walk in flight gets the walk's outcome by its own,
+// later deadline; the scrape that started it gives up at its own and counts
+// one timeout; the API sees one walk.
+func TestJoinerExtendsSharedWalk(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(3, 2), vocodetest.WithLatency(400*time.Millisecond))
+	a := f.account(t, "prod")
+	short := scrapeAsync(a, 150*time.Millisecond)
+	waitRequests(t, f.api, 1)
+	long := scrapeAsync(a, 5*time.Second)
+
+	if o := short(); vocode.ReasonOf(o.Err) != vocode.ReasonTimeout {
+		t.Errorf("the short scrape got %v, want a timeout", o.Err)
+	}
+	o := long()
+	if o.Err != nil || len(o.Result.Connections) != 5 {
+		t.Fatalf("the long scrape got %v, %v; want the walk's 5 connections", o.Err, o.Result)
+	}
+	if n := f.api.Stats().Requests; n != 1 {
+		t.Errorf("the API got %d requests, want the one of a shared walk", n)
+	}
+	if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues("timeout")); got != 1 {
+		t.Errorf("timeouts counted: %v, want 1", got)
+	}
+}
+
+// A scrape alone whose walk times out with it counts one timeout, not one
+// for the scrape and one for the walk.
+func TestTimedOutScrapeCountsOnce(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(1, 1), vocodetest.WithLatency(time.Second))
+	a := f.account(t, "prod")
+	if o := scrapeAsync(a, 100*time.Millisecond)(); vocode.ReasonOf(o.Err) != vocode.ReasonTimeout {
+		t.Fatalf("got %v, want a timeout", o.Err)
+	}
+	for _, r := range vocode.Reasons() {
+		want := 0.0
+		if r == vocode.ReasonTimeout {
+			want = 1
+		}
+		if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues(string(r))); got != want {
+			t.Errorf("%s counted %v, want %v", r, got, want)
+		}
+	}
+}
+
+// rekeyed serves api behind a URL of its own and takes a second key too,
+// as an API does while a key is rotated.
+func rekeyed(t *testing.T, api *vocodetest.Server, key string) *vocodetest.Server {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "Bearer "+key {
+			r.Header.Set("Authorization", "Bearer "+api.APIKey)
+		}
+		api.ServeHTTP(w, r)
+	}))
+	t.Cleanup(ts.Close)
+	return &vocodetest.Server{API: api.API, URL: ts.URL, APIKey: key}
+}
+
+// Reloads keep one walk per account unless the API URL or key changed; then
+// a scrape after the reload never gets the walk begun before it.
+func TestReloadDuringWalk(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(3, 2), vocodetest.WithLatency(300*time.Millisecond))
+	second := vocodetest.NewServer(vocodetest.Dataset(5, 2), vocodetest.WithLatency(300*time.Millisecond))
+	t.Cleanup(second.Close)
+	tests := []struct {
+		name     string
+		next     *vocodetest.Server
+		walks    int // requests the original API gets
+		twilio   int // what the scrape after the reload sees
+		sameWalk bool
+	}{
+		{"unchanged", f.api, 1, 3, true},
+		{"new key", rekeyed(t, f.api, "rotated-key"), 2, 3, false},
+		{"new URL", second, 1, 5, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.setConfig(t, entry("prod", f.api))
+			if err := f.accounts.Reload(); err != nil {
+				t.Fatal(err)
+			}
+			f.api.ResetStats()
+			a := f.account(t, "prod")
+			before := scrapeAsync(a, 5*time.Second)
+			waitRequests(t, f.api, 1)
+
+			f.setConfig(t, entry("prod", tt.next))
+			if err := f.accounts.Reload(); err != nil {
+				t.Fatal(err)
+			}
+			if f.account(t, "prod") != a {
+				t.Fatal("the reload replaced the Account of a name it kept")
+			}
+			after := a.Scrape(context.Background())
+			if o := before(); o.Err != nil || len(o.Result.Connections) != 5 {
+				t.Errorf("the scrape begun before the reload got %v, %v", o.Err, o.Result)
+			}
+			if after.Err != nil {
+				t.Fatalf("the scrape after the reload failed: %v", after.Err)
+			}
+			if got := after.Result.Connections; countType(got, vocode.TypeTwilio) != tt.twilio {
+				t.Errorf("the scrape after the reload saw %d twilio connections, want %d", countType(got, vocode.TypeTwilio), tt.twilio)
+			}
+			if n := f.api.Stats().Requests; n != tt.walks {
+				t.Errorf("the first API got %d requests, want %d", n, tt.walks)
+			}
+		})
+	}
+}
+
+func countType(conns []vocode.Connection, typ string) int {
+	n := 0
+	for _, c := range conns {
+		if c.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// A reload keeps what the account learned: an ongoing failure is not
+// announced at error level again, and a page size the API refused stays
+// refused while the URL is the same, even with a new key.
+func TestReloadKeepsWhatTheAccountLearned(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(30, 30), vocodetest.WithMaxPageSize(50))
+	both := rekeyed(t, f.api, "rotated-key") // one URL taking both keys
+	f.setConfig(t, entry("prod", &vocodetest.Server{URL: both.URL, APIKey: f.api.APIKey}))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	a := f.account(t, "prod")
+	if o := a.Scrape(context.Background()); o.Err != nil {
+		t.Fatal(o.Err)
+	}
+	if got := a.Client().PageSize(); got != 50 {
+		t.Fatalf("page size after a 422 = %d, want 50", got)
+	}
+	f.api.AddFault(vocodetest.Fault{Status: http.StatusUnauthorized})
+	a.Scrape(context.Background())
+
+	oldClient := a.Client()
+	f.setConfig(t, entry("prod", both))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Client() == oldClient {
+		t.Fatal("a new key did not make a new client")
+	}
+	a.Scrape(context.Background())
+	logs := f.logs.String()
+	if n := strings.Count(logs, "level=ERROR"); n != 1 {
+		t.Errorf("%d error lines across the reload, want 1:\n%s", n, logs)
+	}
+	if !strings.Contains(logs, "failed again") {
+		t.Errorf("the repeated failure was not logged at debug level:\n%s", logs)
+	}
+	if got := a.Client().PageSize(); got != 50 {
+		t.Errorf("page size after the reload = %d, want the learned 50", got)
+	}
+	if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues("auth")); got != 2 {
+		t.Errorf("auth failures = %v, want 2: counters survive a reload", got)
+	}
+}
+
+// A configuration that does not load changes nothing.
+func TestReloadBrokenConfig(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(1, 1))
+	before := f.accounts.All()
+	f.setConfig(t, "  - name: prod\n    bogus: 1\n")
+	err := f.accounts.Reload()
+	if err == nil || !strings.Contains(err.Error(), `unknown key "bogus"`) {
+		t.Fatalf("Reload = %v, want the unknown key named", err)
+	}
+	if after := f.accounts.All(); len(after) != 1 || after[0] != before[0] {
+		t.Error("a broken reload changed the accounts")
+	}
+	if got := testutil.ToFloat64(f.accounts.reload.succeeded); got != 0 {
+		t.Errorf("config_last_reload_successful = %v after a broken reload", got)
+	}
+	if o := before[0].Scrape(context.Background()); o.Err != nil {
+		t.Errorf("the previous configuration does not serve: %v", o.Err)
+	}
+}
+
+func TestServeReload(t *testing.T) {
+	f := newFixture(t, "prod", vocodetest.Dataset(1, 1))
+	tests := []struct {
+		method string
+		config string
+		code   int
+		body   string
+	}{
+		{http.MethodGet, entry("prod", f.api), http.StatusMethodNotAllowed, "reload takes POST or PUT"},
+		{http.MethodPost, entry("prod", f.api), http.StatusOK, "configuration reloaded"},
+		{http.MethodPut, entry("prod", f.api), http.StatusOK, "configuration reloaded"},
+		{http.MethodPost, "  - name: bad name\n", http.StatusInternalServerError, "reload failed: accounts[0]: name \"bad name\""},
+	}
+	for _, tt := range tests {
+		f.setConfig(t, tt.config)
+		w := httptest.NewRecorder()
+		f.accounts.ServeReload(w, httptest.NewRequest(tt.method, "/-/reload", nil))
+		if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.body) {
+			t.Errorf("%s with %q = %d %q, want %d with %q", tt.method, tt.config, w.Code, w.Body.String(), tt.code, tt.body)
+		}
+	}
+}
