@@ -26,6 +26,7 @@ import (
 
 	"github.com/vocode-exporter/vocode_exporter/collector"
 	"github.com/vocode-exporter/vocode_exporter/config"
+	"github.com/vocode-exporter/vocode_exporter/status"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 )
 
@@ -50,6 +51,8 @@ var (
 		Default("30s").Duration()
 	timeoutOffset = kingpin.Flag("vocode.timeout-offset", "Time taken off Prometheus' X-Prometheus-Scrape-Timeout-Seconds, so the answer arrives before Prometheus gives up.").
 			Default("0.5s").Duration()
+	probeOnly = kingpin.Flag("web.probe-only", "Scrape accounts only through /probe?account=NAME: /metrics then serves the exporter's own metrics and starts no walk.").
+			Bool()
 	configFile = kingpin.Flag("config.file", "YAML file listing the accounts to walk (see README). Without it, one account named \"default\" comes from the --vocode.* flags.").
 			String()
 	configCheck = kingpin.Flag("config.check", "Validate the configuration (reading key files), print the result and exit: 0 if valid, 1 if not.").
@@ -105,12 +108,7 @@ func run() int {
 		accounts,
 	)
 
-	mux, err := routes(accounts, reg, logger)
-	if err != nil {
-		logger.Error("cannot build landing page", "err", err)
-		return 1
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: routes(accounts, reg, logger), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- web.ListenAndServe(srv, webConfig, logger) }()
 
@@ -146,31 +144,23 @@ func run() int {
 }
 
 // routes maps the exporter's endpoints.
-func routes(accounts *collector.Accounts, reg *prometheus.Registry, logger *slog.Logger) (*http.ServeMux, error) {
-	mux := http.NewServeMux()
-	mux.Handle(*metricsPath, collector.NewHandler(collector.HandlerOpts{
-		Accounts: accounts, Gatherer: reg,
+func routes(accounts *collector.Accounts, reg *prometheus.Registry, logger *slog.Logger) *http.ServeMux {
+	opts := collector.HandlerOpts{
+		Accounts: accounts, Gatherer: reg, ProbeOnly: *probeOnly,
 		Timeout: *timeout, Offset: *timeoutOffset, Logger: logger,
-	}))
+	}
+	mux := http.NewServeMux()
+	mux.Handle(*metricsPath, collector.NewHandler(opts))
+	mux.Handle("/probe", collector.NewProbeHandler(opts))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
 	mux.HandleFunc("/-/reload", accounts.ServeReload)
 	if *metricsPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Vocode Exporter",
-			Description: "Prometheus exporter for Vocode account connections",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: *metricsPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		mux.Handle("/", landing)
+		mux.Handle("/", status.Handler(accounts, status.Options{
+			Version: version.Info(), MetricsPath: *metricsPath, ProbeOnly: *probeOnly, Logger: logger,
+		}))
 	}
-	return mux, nil
+	return mux
 }
 
 // checkConfig implements --config.check.

@@ -48,6 +48,23 @@ type Account struct {
 	client     *vocode.Client
 	walk       *walk         // the walk in flight, if any
 	lastReason vocode.Reason // of the last scrape that failed, "" after a success
+	lastWalk   *WalkStatus   // the last walk that ended
+}
+
+// WalkStatus describes a walk that ended, for the status page. It holds
+// nothing the API sent but counts and a classification: no key, credential
+// or error text can reach a page through it.
+type WalkStatus struct {
+	Ended    time.Time
+	Duration time.Duration
+	Pages    int
+	// Reason is why the walk failed, "" if it succeeded; Status is the
+	// HTTP status of the failed request, 0 when none came.
+	Reason vocode.Reason
+	Status int
+	// Connections counts a successful walk's connections by type
+	// ("twilio", "openai", ...).
+	Connections map[string]int
 }
 
 // Outcome is what one scrape of an account got: a walk's result, or why
@@ -169,11 +186,13 @@ func (a *Account) run(w *walk) {
 		slices.SortFunc(res.Connections, func(a, b vocode.Connection) int { return strings.Compare(a.ID, b.ID) })
 	}
 	w.outcome = Outcome{Result: res, Err: err, Duration: time.Since(start)}
+	status := newWalkStatus(w.outcome)
 
 	a.mu.Lock()
 	if a.walk == w {
 		a.walk = nil
 	}
+	a.lastWalk = status
 	replaced := a.client != w.client
 	a.mu.Unlock()
 	close(w.done)
@@ -182,6 +201,37 @@ func (a *Account) run(w *walk) {
 		// its keep-alive connections again.
 		w.client.CloseIdleConnections()
 	}
+}
+
+// LastWalk returns the status of the account's last walk that ended; false
+// when none has yet.
+func (a *Account) LastWalk() (WalkStatus, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.lastWalk == nil {
+		return WalkStatus{}, false
+	}
+	return *a.lastWalk, true
+}
+
+func newWalkStatus(o Outcome) *WalkStatus {
+	s := &WalkStatus{Ended: time.Now(), Duration: o.Duration}
+	if o.Result != nil {
+		s.Pages = o.Result.Pages
+	}
+	if o.Err != nil {
+		s.Reason = vocode.ReasonOf(o.Err)
+		var ve *vocode.Error
+		if errors.As(o.Err, &ve) {
+			s.Status = ve.Status
+		}
+		return s
+	}
+	s.Connections = map[string]int{"twilio": 0, "openai": 0}
+	for _, c := range o.Result.Connections {
+		s.Connections[c.Kind()]++
+	}
+	return s
 }
 
 // report counts and logs one scrape's failure. A failure is logged at error

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -31,6 +32,17 @@ type Accounts struct {
 	mu       sync.RWMutex
 	list     []*Account // in configuration order
 	byName   map[string]*Account
+	last     ReloadStatus
+}
+
+// ReloadStatus describes the last configuration load, for the status page.
+type ReloadStatus struct {
+	OK          bool
+	At          time.Time // when it was tried
+	LastSuccess time.Time
+	// Err says why it failed. Configuration errors name the problem and
+	// where it is, never a key.
+	Err string
 }
 
 // AccountsOptions configure NewAccounts.
@@ -76,7 +88,22 @@ func (s *Accounts) Reload() error {
 	defer s.reloadMu.Unlock()
 	err := s.apply()
 	s.reload.loaded(err == nil)
+	s.mu.Lock()
+	s.last.OK, s.last.At, s.last.Err = err == nil, time.Now(), ""
+	if err != nil {
+		s.last.Err = err.Error()
+	} else {
+		s.last.LastSuccess = s.last.At
+	}
+	s.mu.Unlock()
 	return err
+}
+
+// LastReload returns the status of the last configuration load.
+func (s *Accounts) LastReload() ReloadStatus {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.last
 }
 
 // pending is an account of the new configuration, with the client it needs

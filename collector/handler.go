@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -14,7 +15,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 )
 
-// HandlerOpts configure the /metrics handler.
+// HandlerOpts configure the /metrics and /probe handlers.
 type HandlerOpts struct {
 	// Accounts are the accounts to scrape; read once per scrape, so a
 	// reloaded configuration applies from the next scrape on.
@@ -26,24 +27,65 @@ type HandlerOpts struct {
 	// deadline. Offset is taken off Prometheus' scrape timeout to leave time
 	// for the response to travel.
 	Timeout, Offset time.Duration
-	Logger          *slog.Logger
+	// ProbeOnly leaves the accounts to /probe: /metrics then serves only
+	// the Gatherer and starts no walk.
+	ProbeOnly bool
+	Logger    *slog.Logger
 }
 
 // NewHandler returns the /metrics handler: each request builds a collector
-// with a context that ends before Prometheus gives up on the scrape.
+// of every account with a context that ends before Prometheus gives up on
+// the scrape.
 func NewHandler(o HandlerOpts) http.Handler {
+	if o.ProbeOnly {
+		return o.serve(o.Gatherer)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := scrapeContext(r, o.Timeout, o.Offset)
 		defer cancel()
-
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(New(ctx, o.Accounts.All()))
-		h := promhttp.HandlerFor(merged{reg, o.Gatherer}, promhttp.HandlerOpts{
-			ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
-			ErrorHandling:     promhttp.ContinueOnError,
-			EnableOpenMetrics: true,
-		})
-		h.ServeHTTP(w, r.WithContext(ctx))
+		o.serve(merged{reg, o.Gatherer}).ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// maxAccountParam bounds how much of an unknown account name is quoted back.
+const maxAccountParam = 64
+
+// NewProbeHandler returns the /probe handler of the multi-target pattern:
+// GET /probe?account=NAME scrapes that one account, with the same deadline
+// rules as /metrics, and serves its series only. A missing or unknown
+// account is a 400 that starts no walk.
+func NewProbeHandler(o HandlerOpts) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		names := r.URL.Query()["account"]
+		if len(names) != 1 || names[0] == "" {
+			http.Error(w, "give exactly one account: /probe?account=NAME", http.StatusBadRequest)
+			return
+		}
+		a := o.Accounts.Get(names[0])
+		if a == nil {
+			name := names[0]
+			if len(name) > maxAccountParam {
+				name = name[:maxAccountParam] + "..."
+			}
+			http.Error(w, fmt.Sprintf("unknown account %q: the configuration has no account of that name", name), http.StatusBadRequest)
+			return
+		}
+		ctx, cancel := scrapeContext(r, o.Timeout, o.Offset)
+		defer cancel()
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(New(ctx, []*Account{a}))
+		o.serve(reg).ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// serve exposes g as Prometheus asks for it.
+func (o HandlerOpts) serve(g prometheus.Gatherer) http.Handler {
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{
+		ErrorLog:          slog.NewLogLogger(o.Logger.Handler(), slog.LevelError),
+		ErrorHandling:     promhttp.ContinueOnError,
+		EnableOpenMetrics: true,
 	})
 }
 

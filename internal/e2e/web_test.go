@@ -140,6 +140,14 @@ func TestWebConfig(t *testing.T) {
 		if err != nil || code != http.StatusOK || !strings.Contains(body, "/metrics") {
 			t.Errorf("landing page: %d %v", code, err)
 		}
+		code, body, err = get(trusting, base+"/probe?account=default", user, password)
+		if err != nil || code != http.StatusOK {
+			t.Fatalf("GET /probe: %d %v", code, err)
+		}
+		if got := mustValue(t, families(t, body), "vocode_up", "account", "default"); got != 1 {
+			t.Errorf("vocode_up = %v from /probe over TLS, want 1", got)
+		}
+		assertNoSecrets(t, "/probe", body)
 	})
 	for _, tc := range []struct{ name, user, pass, path string }{
 		{"wrong password", user, password + "x", "/metrics"},
@@ -148,6 +156,8 @@ func TestWebConfig(t *testing.T) {
 		{"empty password", user, "", "/metrics"},
 		{"wrong password on the landing page", user, "nope", "/"},
 		{"wrong password on reload", user, "nope", "/-/reload"},
+		{"wrong password on a probe", user, "nope", "/probe?account=default"},
+		{"no credentials on a probe", "", "", "/probe?account=default"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body, err := get(trusting, base+tc.path, tc.user, tc.pass)

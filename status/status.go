@@ -1,0 +1,121 @@
+// Package status serves the exporter's status page: one row per configured
+// account with its last walk, the build, and the last configuration load.
+// It is rendered on the server with html/template, with no script, so it
+// works behind any proxy and in any browser.
+package status
+
+import (
+	"embed"
+	"html/template"
+	"log/slog"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vocode-exporter/vocode_exporter/collector"
+)
+
+//go:embed status.html
+var files embed.FS
+
+var page = template.Must(template.New("status.html").Funcs(template.FuncMap{
+	"since": func(now, t time.Time) string { return age(now.Sub(t)) },
+	"utc":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"secs":  func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + " s" },
+}).ParseFS(files, "status.html"))
+
+// Options say what the page shows besides the accounts.
+type Options struct {
+	Version     string // version.Info()
+	MetricsPath string
+	// ProbeOnly says that /metrics serves no account: the page then says
+	// so, since its probe links are the only way to the accounts' series.
+	ProbeOnly bool
+	Logger    *slog.Logger
+}
+
+// row is one account on the page.
+type row struct {
+	Name        string
+	Probe       string // the link to its probe
+	Walked      bool   // false until a walk ends
+	OK          bool
+	Outcome     string // "ok", or the reason, with the HTTP status if any
+	Ended       time.Time
+	Duration    time.Duration
+	Pages       int
+	Connections []typeCount
+}
+
+type typeCount struct {
+	Type  string
+	Count int
+}
+
+type data struct {
+	Options
+	Now    time.Time
+	Reload collector.ReloadStatus
+	Rows   []row
+}
+
+// Handler returns the handler of the status page, at "/". Other paths get
+// a 404, as the landing pages of Prometheus exporters answer them.
+func Handler(accounts *collector.Accounts, o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		d := data{Options: o, Now: time.Now(), Reload: accounts.LastReload()}
+		for _, a := range accounts.All() {
+			d.Rows = append(d.Rows, newRow(a))
+		}
+		var b strings.Builder
+		if err := page.Execute(&b, d); err != nil {
+			o.Logger.Error("cannot render the status page", "err", err)
+			http.Error(w, "cannot render the status page", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte(b.String()))
+	})
+}
+
+func newRow(a *collector.Account) row {
+	r := row{Name: a.Name(), Probe: "/probe?account=" + url.QueryEscape(a.Name())}
+	s, ok := a.LastWalk()
+	if !ok {
+		return r
+	}
+	r.Walked, r.OK, r.Ended, r.Duration, r.Pages = true, s.Reason == "", s.Ended, s.Duration, s.Pages
+	switch {
+	case r.OK:
+		r.Outcome = "ok"
+	case s.Status != 0:
+		r.Outcome = string(s.Reason) + " (HTTP " + strconv.Itoa(s.Status) + ")"
+	default:
+		r.Outcome = string(s.Reason)
+	}
+	for _, typ := range slices.Sorted(maps.Keys(s.Connections)) {
+		r.Connections = append(r.Connections, typeCount{typ, s.Connections[typ]})
+	}
+	return r
+}
+
+// age says how long ago something was, to the second.
+func age(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d < time.Second {
+		return "just now"
+	}
+	return d.String() + " ago"
+}
