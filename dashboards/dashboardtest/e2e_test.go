@@ -44,9 +44,69 @@ var fakeAccounts = []fakeAccount{
 	}},
 }
 
+// scrapeModes are the two ways Prometheus can scrape the exporter, as the
+// README's "Many accounts" section describes them. Every dashboard query and
+// rule must work in both.
+var scrapeModes = []struct {
+	name string
+	// exporterArgs are added to the exporter's flags.
+	exporterArgs []string
+	// scrapeConfigs returns Prometheus' scrape_configs for an exporter at
+	// target, with a file_sd file of account names at sdFile.
+	scrapeConfigs func(target, sdFile string) string
+	// probeAccounts are written to the file_sd file: the exporter's
+	// accounts, and one it does not know.
+	probeAccounts []string
+}{
+	{
+		name: "metrics",
+		scrapeConfigs: func(target, _ string) string {
+			return fmt.Sprintf(`
+  - job_name: vocode
+    static_configs:
+      - targets: [%q]
+`, target)
+		},
+	},
+	{
+		name:         "probe",
+		exporterArgs: []string{"--web.probe-only"},
+		// One target per account, relabelled into /probe?account=NAME;
+		// a second job scrapes the exporter's own metrics.
+		scrapeConfigs: func(target, sdFile string) string {
+			return fmt.Sprintf(`
+  - job_name: vocode
+    metrics_path: /probe
+    file_sd_configs:
+      - files: [%q]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_account
+      - source_labels: [__param_account]
+        target_label: instance
+      - target_label: __address__
+        replacement: %q
+  - job_name: vocode_exporter
+    static_configs:
+      - targets: [%q]
+`, sdFile, target, target)
+		},
+		probeAccounts: append(accountNames(), "ghost"),
+	},
+}
+
+func accountNames() []string {
+	names := make([]string, 0, len(fakeAccounts))
+	for _, a := range fakeAccounts {
+		names = append(names, a.name)
+	}
+	return names
+}
+
 // TestEndToEnd runs the real exporter against fake Vocode APIs, scraped by a
-// real Prometheus every second with the rule files loaded, and proves that
-// every dashboard query returns data and every rule evaluates.
+// real Prometheus every second with the rule files loaded, once per scrape
+// mode, and proves that every dashboard query returns data and every rule
+// evaluates.
 func TestEndToEnd(t *testing.T) {
 	promBin := findPrometheus(t)
 	if testing.Short() && os.Getenv(e2e.RequireEnv) != "1" {
@@ -60,29 +120,57 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, mode := range scrapeModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			exporter := startExporter(t, mode.exporterArgs...)
+			sdFile := filepath.Join(t.TempDir(), "accounts.json")
+			sd := jsonString([]map[string][]string{{"targets": mode.probeAccounts}})
+			if err := os.WriteFile(sdFile, []byte(sd), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			prom := startPrometheus(t, promBin, mode.scrapeConfigs(exporter.Addr, sdFile), rules)
+			checkDashboardAndRules(t, prom, dash, rules)
 
-	exporter := startExporter(t)
-	prom := startPrometheus(t, promBin, exporter.Addr, rules)
+			// What the alerts make of the real exporter's series: the
+			// accounts whose walks fail are scrape failures, not missing
+			// Twilio connections. In probe mode, the probe of an account
+			// the exporter does not know fails: that target is down.
+			down := []string(nil)
+			if mode.name == "probe" {
+				down = []string{"ghost"}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			checkAlerts(ctx, t, prom, "account", map[string][]string{
+				"VocodeTwilioConnectionsMissing": {"notwilio"},
+				"VocodeScrapeFailing":            {"broken", "limited"},
+				"VocodeTwilioSteeringPoolEmpty":  {"prod", "staging"},
+				"VocodeTwilioConnectionLost":     nil,
+			})
+			checkAlerts(ctx, t, prom, "instance", map[string][]string{"VocodeExporterDown": down})
+		})
+	}
+}
 
+// checkDashboardAndRules waits for a few scrapes and an evaluation of every
+// rule, then checks that every panel query and recording rule returns data.
+func checkDashboardAndRules(t *testing.T, prom *prometheus, dash *Dashboard, rules []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
 	// "Has data": a few scrapes of every account and one evaluation of
 	// every rule. Rules report health "unknown" until evaluated.
-	waitFor(ctx, t, "five scrapes of the exporter", func() error {
-		return prom.expectNonEmpty(ctx, `count_over_time(up{job="vocode"}[1m]) >= 5`)
+	waitFor(ctx, t, "five scrapes of every account", func() error {
+		return prom.expectCount(ctx, `count_over_time(vocode_up[1m]) >= 5`, len(fakeAccounts))
 	})
 	waitFor(ctx, t, "every rule evaluated and healthy", func() error {
 		return prom.rulesHealthy(ctx, rules)
 	})
 
 	vars := resolveVariables(ctx, t, prom, dash)
-	want := make([]string, 0, len(fakeAccounts))
-	for _, a := range fakeAccounts {
-		want = append(want, a.name)
-	}
-	if got := vars["account"]; got != RegexAlternation(want) {
-		t.Errorf("account variable = %s, want every configured account %s", got, RegexAlternation(want))
+	if got, want := vars["account"], RegexAlternation(accountNames()); got != want {
+		t.Errorf("account variable = %s, want every configured account %s", got, want)
 	}
 
 	// Every panel query, and every recording rule, must return something.
@@ -112,15 +200,6 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("no data: %s", e)
 	}
 	t.Logf("%d dashboard queries and recording rules returned data", len(queries)-len(empty))
-
-	// What the alerts make of the real exporter's series: the accounts whose
-	// walks fail are scrape failures, not missing Twilio connections.
-	checkAlerts(ctx, t, prom, map[string][]string{
-		"VocodeTwilioConnectionsMissing": {"notwilio"},
-		"VocodeScrapeFailing":            {"broken", "limited"},
-		"VocodeTwilioSteeringPoolEmpty":  {"prod", "staging"},
-		"VocodeTwilioConnectionLost":     nil,
-	})
 }
 
 // recordingRules lists the series the rule files record, as queries.
@@ -154,7 +233,7 @@ func findPrometheus(t *testing.T) string {
 
 // startExporter starts one fake API per account and the real exporter,
 // configured by file, walking all of them.
-func startExporter(t *testing.T) *e2e.Exporter {
+func startExporter(t *testing.T, args ...string) *e2e.Exporter {
 	t.Helper()
 	var cfg strings.Builder
 	cfg.WriteString("accounts:\n")
@@ -171,7 +250,7 @@ func startExporter(t *testing.T) *e2e.Exporter {
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return e2e.Start(t, e2e.Build(t), e2e.Options{Args: []string{"--config.file=" + path}})
+	return e2e.Start(t, e2e.Build(t), e2e.Options{Args: append([]string{"--config.file=" + path}, args...)})
 }
 
 // prometheus is a running Prometheus server.
@@ -180,8 +259,8 @@ type prometheus struct {
 }
 
 // startPrometheus runs Prometheus on a free loopback port with its own
-// storage, scraping the exporter and evaluating the rules every second.
-func startPrometheus(t *testing.T, bin, target string, rules []string) *prometheus {
+// storage, with the given scrape configs, evaluating the rules every second.
+func startPrometheus(t *testing.T, bin, scrapeConfigs string, rules []string) *prometheus {
 	t.Helper()
 	dir := t.TempDir()
 	var abs []string
@@ -198,11 +277,7 @@ func startPrometheus(t *testing.T, bin, target string, rules []string) *promethe
   scrape_timeout: 1s
   evaluation_interval: 1s
 rule_files: %s
-scrape_configs:
-  - job_name: vocode
-    static_configs:
-      - targets: [%q]
-`, jsonString(abs), target)
+scrape_configs:%s`, jsonString(abs), scrapeConfigs)
 	cfgPath := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
@@ -321,6 +396,18 @@ func (p *prometheus) query(ctx context.Context, expr string) (queryResult, error
 
 var errEmpty = errors.New("empty result")
 
+// expectCount fails unless expr returns n series.
+func (p *prometheus) expectCount(ctx context.Context, expr string, n int) error {
+	r, err := p.query(ctx, expr)
+	if err != nil {
+		return err
+	}
+	if len(r.Result) != n {
+		return fmt.Errorf("%d series, want %d", len(r.Result), n)
+	}
+	return nil
+}
+
 // expectNonEmpty fails unless expr returns at least one series.
 func (p *prometheus) expectNonEmpty(ctx context.Context, expr string) error {
 	r, err := p.query(ctx, expr)
@@ -408,26 +495,26 @@ func resolveVariables(ctx context.Context, t *testing.T, p *prometheus, d *Dashb
 	return vars
 }
 
-// checkAlerts compares the accounts for which each alert is pending or
-// firing with want. The rules' `for` durations are minutes, so in this
-// short run the alerts are pending: that state already says the
-// expression matched.
-func checkAlerts(ctx context.Context, t *testing.T, p *prometheus, want map[string][]string) {
+// checkAlerts compares the values of label (account, instance) for which
+// each alert is pending or firing with want. The rules' `for` durations are
+// minutes, so in this short run the alerts are pending: that state already
+// says the expression matched.
+func checkAlerts(ctx context.Context, t *testing.T, p *prometheus, label string, want map[string][]string) {
 	t.Helper()
-	for alert, accounts := range want {
+	for alert, values := range want {
 		r, err := p.query(ctx, fmt.Sprintf(`ALERTS{alertname=%q}`, alert))
 		if err != nil {
 			t.Fatal(err)
 		}
 		var got []string
 		for _, s := range r.Result {
-			if !slices.Contains(got, s.Metric["account"]) {
-				got = append(got, s.Metric["account"])
+			if !slices.Contains(got, s.Metric[label]) {
+				got = append(got, s.Metric[label])
 			}
 		}
 		slices.Sort(got)
-		if !slices.Equal(got, accounts) {
-			t.Errorf("%s is active for accounts %v, want %v", alert, got, accounts)
+		if !slices.Equal(got, values) {
+			t.Errorf("%s is active for %s %v, want %v", alert, label, got, values)
 		}
 	}
 }
