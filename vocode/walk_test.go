@@ -2,6 +2,7 @@ package vocode_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -420,5 +421,46 @@ func TestUnverifiedCertificateIsNotRetried(t *testing.T) {
 	}
 	if tries.Load() != 1 {
 		t.Errorf("%d tries, want 1", tries.Load())
+	}
+}
+
+// total is a hint: whatever page 1 says it is, a walk follows has_more and
+// finds the whole list, without failing and without asking for pages that
+// the hint alone suggests.
+func TestWalkTotalHints(t *testing.T) {
+	tests := []struct {
+		name  string
+		total string // served verbatim as `total`
+		conns int
+		pages int
+	}{
+		{name: "negative, one page", total: `-1`, conns: 5, pages: 1},
+		{name: "negative, several pages", total: `-250`, conns: 250, pages: 3},
+		{name: "fractional", total: `250.5`, conns: 250, pages: 3},
+		{name: "a string", total: `"250"`, conns: 250, pages: 3},
+		{name: "null", total: `null`, conns: 250, pages: 3},
+		{name: "an object", total: `{"value":250}`, conns: 250, pages: 3},
+		{name: "a boolean", total: `true`, conns: 250, pages: 3},
+		{name: "past int64", total: `1e30`, conns: 250, pages: 3},
+		{name: "absurdly large", total: `1000000001`, conns: 250, pages: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, vocodetest.Dataset(tt.conns/2, tt.conns-tt.conns/2),
+				vocodetest.WithTotalValue(json.RawMessage(tt.total)))
+			res, err := newClient(t, s, vocode.Options{PageSize: 100}).Walk(context.Background())
+			if err != nil {
+				t.Fatalf("walk failed on a hint: %v", err)
+			}
+			if len(res.Connections) != tt.conns || len(ids(res.Connections)) != tt.conns {
+				t.Errorf("got %d connections (%d distinct), want %d", len(res.Connections), len(ids(res.Connections)), tt.conns)
+			}
+			if res.HasTotal || res.Total != 0 {
+				t.Errorf("total %d (has %v), want none", res.Total, res.HasTotal)
+			}
+			if res.Pages != tt.pages || s.Stats().Requests != tt.pages {
+				t.Errorf("pages = %d, requests = %d, want %d", res.Pages, s.Stats().Requests, tt.pages)
+			}
+		})
 	}
 }
