@@ -275,6 +275,13 @@ func faultCases(t *testing.T) []faultCase {
 		// Pagination.
 		{name: "page number mismatch", fault: rawPage(`{"items":[` + item("a", vocode.TypeTwilio) + `],"page":2,"size":100,"has_more":false}`),
 			reason: vocode.ReasonPagination, status: 200, requests: 1, logHas: []string{"asked for page 1, the API served page 2"}},
+		{name: "total overstating the list, pages past the end fail", conns: vocodetest.Dataset(15, 10),
+			opts: []vocodetest.Option{vocodetest.WithTotalOffset(20)}, args: []string{"--vocode.page-size=10", "--vocode.concurrency=4"},
+			fault: func(_ *testing.T, f *vocodetest.Server) {
+				// The list ends on page 3; the total of 45 claims 5 pages.
+				f.AddFault(vocodetest.Fault{Page: 4, Status: 500})
+				f.AddFault(vocodetest.Fault{Page: 5, Hang: true})
+			}, maxTime: 3 * time.Second, check: counts(map[string]float64{"twilio": 15, "openai": 10})},
 		{name: "has_more without new ids", conns: vocodetest.Dataset(8, 7), args: []string{"--vocode.page-size=10"},
 			fault: func(_ *testing.T, f *vocodetest.Server) {
 				// Page 2 serves page 1's first item again and insists
