@@ -72,7 +72,9 @@ type itemJSON struct {
 	ID           string       `json:"id"`
 	Type         string       `json:"type"`
 	SteeringPool steeringPool `json:"steering_pool"`
-	AnyCallerID  *bool        `json:"account_supports_any_caller_id"`
+	// A plain bool, not a pointer: missing and null both read as false,
+	// the API's default, and a pointer would cost an allocation per item.
+	AnyCallerID bool `json:"account_supports_any_caller_id"`
 }
 
 // steeringPool holds one empty value per number in the pool, so that its
@@ -184,11 +186,8 @@ func (raw *pageJSON) page() (*Page, error) {
 		if it.Type == "" {
 			return nil, fmt.Errorf("item %d has no type", i)
 		}
-		c := Connection{ID: it.ID, Type: it.Type, SteeringPoolSize: len(it.SteeringPool)}
-		if it.AnyCallerID != nil {
-			c.SupportsAnyCallerID = *it.AnyCallerID
-		}
-		p.Items = append(p.Items, c)
+		p.Items = append(p.Items, Connection{ID: it.ID, Type: it.Type,
+			SteeringPoolSize: len(it.SteeringPool), SupportsAnyCallerID: it.AnyCallerID})
 	}
 	return p, nil
 }
