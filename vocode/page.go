@@ -38,7 +38,7 @@ func (c Connection) Kind() string {
 // Page is one decoded page of GET /v1/account_connections/list.
 type Page struct {
 	Items   []Connection
-	Page    int // the page number the API says it served, 0 if it gave none
+	Page    int // the page number the API says it served; 0 if it gave none, or no integer
 	HasMore bool
 	// Total is the API's count of connections; HasTotal is false on APIs that
 	// predate the field, and when the field holds no plausible count. Total
@@ -49,9 +49,10 @@ type Page struct {
 }
 
 // maxTotal is the largest `total` taken as a count of connections. A larger
-// one is read as no total at all: no account holds a billion connections, a
-// walk could not fetch them within maxPages pages of any size the API serves,
-// and a bounded total keeps the page arithmetic far from overflowing.
+// one is read as no total at all: no account holds a billion connections
+// (maxPages pages of the 100 that stock FastAPI pagination serves at most
+// reach ten million), and a bounded total keeps the page arithmetic far
+// from overflowing.
 const maxTotal = 1_000_000_000
 
 // pageJSON mirrors AccountConnectionPage. items and has_more are required,
