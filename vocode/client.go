@@ -360,7 +360,7 @@ func (c *Client) release(buf *bytes.Buffer) {
 func (c *Client) statusError(resp *http.Response, page int) error {
 	e := &Error{Page: page, Status: resp.StatusCode}
 	detail, sizeRejected := errorDetail(io.LimitReader(resp.Body, 16<<10))
-	e.Detail = c.redactString(detail)
+	e.Detail = clip(c.redactString(detail))
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		e.Reason = ReasonAuth
@@ -370,7 +370,7 @@ func (c *Client) statusError(resp *http.Response, page int) error {
 		e.Reason = ReasonServerError
 	case code >= 300 && code < 400:
 		e.Reason = ReasonClientError
-		e.Detail = "redirect not followed: it leads away from the configured API"
+		e.Detail = c.redirectDetail(resp)
 	default:
 		e.Reason = ReasonClientError
 		if code == http.StatusUnprocessableEntity && sizeRejected {
@@ -380,18 +380,56 @@ func (c *Client) statusError(resp *http.Response, page int) error {
 	return e
 }
 
-// redact removes the API key from an error's text. Transport errors quote
-// the URL, which holds no key, but a belt-and-braces pass costs nothing.
-func (c *Client) redact(err error) error {
-	if err == nil || !strings.Contains(err.Error(), c.key) {
-		return err
+// redirectDetail says why a redirect was not followed. Naming the host it
+// leads to helps find a proxy or URL that is wrong; its path and query are
+// left out, as they can carry a token.
+func (c *Client) redirectDetail(resp *http.Response) string {
+	const prefix = "redirect not followed: "
+	target, err := resp.Location()
+	switch {
+	case errors.Is(err, http.ErrNoLocation):
+		return prefix + "it names no target"
+	case err != nil:
+		return prefix + "its target is not a valid URL"
+	case target.Scheme == c.base.Scheme && target.Host == c.base.Host:
+		// checkRedirect follows these, up to a limit.
+		return prefix + "too many redirects on the API's own host"
 	}
-	return errors.New(c.redactString(err.Error()))
+	return prefix + "it leads away from the configured API, to " +
+		clip(c.redactString(target.Scheme+"://"+target.Host))
 }
 
-func (c *Client) redactString(s string) string {
-	return strings.ReplaceAll(s, c.key, "<secret>")
+// redact removes the API key and credential-shaped text from an error's
+// text. Transport errors quote the URL, which holds no key, and the words
+// of whatever answered, which might hold anything. The error's chain is
+// kept so that errors.Is and errors.As still classify it.
+func (c *Client) redact(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	if safe := c.redactString(msg); safe != msg {
+		return &redactedError{msg: safe, err: err}
+	}
+	return err
 }
+
+// redactString is Redact, after the API key, which need not look like a
+// credential, is replaced with a marker of its own.
+func (c *Client) redactString(s string) string {
+	return Redact(strings.ReplaceAll(s, c.key, "<secret>"))
+}
+
+// redactedError is an error shown with a redacted text. Unwrap still gives
+// the original, for classification only: printing it would bypass the
+// redaction, and nothing in this module does.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // retryAfter parses a Retry-After header: delay-seconds or an HTTP date.
 func retryAfter(h string) time.Duration {

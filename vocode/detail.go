@@ -15,6 +15,8 @@ const maxDetail = 160
 // {"detail": "text"} or {"detail": [{"loc": [...], "msg": "..."}]}; anything
 // else (an HTML page from a proxy, an empty body) is described, not quoted.
 // sizeRejected reports a validation error that names the `size` parameter.
+// The detail is neither redacted nor clipped: the caller redacts it first,
+// so that clipping cannot cut a credential short of what Redact recognises.
 func errorDetail(r io.Reader) (detail string, sizeRejected bool) {
 	body, err := io.ReadAll(r)
 	if err != nil || len(body) == 0 {
@@ -28,7 +30,7 @@ func errorDetail(r io.Reader) (detail string, sizeRejected bool) {
 	}
 	var text string
 	if json.Unmarshal(doc.Detail, &text) == nil {
-		return clip(text), false
+		return text, false
 	}
 	var items []struct {
 		Loc []any  `json:"loc"`
@@ -49,7 +51,7 @@ func errorDetail(r io.Reader) (detail string, sizeRejected bool) {
 		}
 		parts = append(parts, strings.Join(loc, ".")+": "+it.Msg)
 	}
-	return clip(strings.Join(parts, "; ")), sizeRejected
+	return strings.Join(parts, "; "), sizeRejected
 }
 
 // clip shortens s and strips control characters so a hostile body cannot

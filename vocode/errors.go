@@ -57,7 +57,9 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
 	}
-	return msg
+	// Every part is redacted where it is made; this last pass is for an
+	// Error made elsewhere, or text a part gained on the way.
+	return Redact(msg)
 }
 
 func (e *Error) Unwrap() error { return e.Err }

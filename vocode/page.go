@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -36,65 +38,106 @@ func (c Connection) Kind() string {
 // Page is one decoded page of GET /v1/account_connections/list.
 type Page struct {
 	Items   []Connection
-	Page    int // the page number the API says it served, 0 if it gave none
+	Page    int // the page number the API says it served; 0 if it gave none, or no integer
 	HasMore bool
 	// Total is the API's count of connections; HasTotal is false on APIs that
-	// predate the field. Total is a hint only: HasMore decides the walk.
+	// predate the field, and when the field holds no plausible count. Total
+	// is a hint only: HasMore decides the walk.
 	Total            int
 	HasTotal         bool
 	TotalIsEstimated bool
 }
 
-// pageJSON mirrors AccountConnectionPage. Pointers tell a missing field from
-// its zero value: items and has_more are required, total is optional.
+// maxTotal is the largest `total` taken as a count of connections. A larger
+// one is read as no total at all: no account holds a billion connections
+// (maxPages pages of the 100 that stock FastAPI pagination serves at most
+// reach ten million), and a bounded total keeps the page arithmetic far
+// from overflowing.
+const maxTotal = 1_000_000_000
+
+// pageJSON mirrors AccountConnectionPage. items and has_more are required,
+// and a pointer tells them missing from empty or false. The other fields
+// are hints whose decoders accept any JSON value, so that an API getting
+// them wrong costs the hint, never the page.
 type pageJSON struct {
 	Items            *[]itemJSON `json:"items"`
-	Page             *int        `json:"page"`
+	Page             pageHint    `json:"page"`
 	HasMore          *bool       `json:"has_more"`
-	Total            *int        `json:"total"`
-	TotalIsEstimated *bool       `json:"total_is_estimated"`
+	Total            totalHint   `json:"total"`
+	TotalIsEstimated boolHint    `json:"total_is_estimated"`
 }
 
 // itemJSON has no credentials field on purpose: encoding/json skips unknown
 // keys without decoding them, so secrets never land in memory we own.
 type itemJSON struct {
-	ID           string    `json:"id"`
-	Type         string    `json:"type"`
-	SteeringPool poolCount `json:"steering_pool"`
-	AnyCallerID  *bool     `json:"account_supports_any_caller_id"`
+	ID           string       `json:"id"`
+	Type         string       `json:"type"`
+	SteeringPool steeringPool `json:"steering_pool"`
+	// A plain bool, not a pointer: missing and null both read as false,
+	// the API's default, and a pointer would cost an allocation per item.
+	AnyCallerID bool `json:"account_supports_any_caller_id"`
 }
 
-// poolCount decodes a JSON array of phone numbers into its length, so that a
-// pool of 100,000 numbers costs one int and not 100,000 strings.
-type poolCount int
+// steeringPool holds one empty value per number in the pool, so that its
+// length is the pool's size while a pool of 100,000 numbers costs no memory
+// and no string. A value that is not an array (null aside) fails the page.
+type steeringPool []poolEntry
 
-func (p *poolCount) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		*p = 0
-		return nil
+// poolEntry stands for one number of a steering pool. Its UnmarshalJSON
+// keeps nothing: encoding/json has checked the value's syntax before it is
+// called, and the number itself is of no use to the exporter.
+type poolEntry struct{}
+
+func (*poolEntry) UnmarshalJSON([]byte) error { return nil }
+
+// totalHint is `total` when it is a plausible count: an integer literal from
+// 0 to maxTotal. Anything else (negative, fractional, a string, null, an
+// object, a number too large) is read as no total, never as an error.
+type totalHint struct {
+	n  int
+	ok bool
+}
+
+func (t *totalHint) UnmarshalJSON(b []byte) error {
+	n, ok := jsonInt(b)
+	*t = totalHint{}
+	if ok && n >= 0 && n <= maxTotal {
+		*t = totalHint{n: int(n), ok: true}
 	}
-	if len(b) < 2 || b[0] != '[' {
-		return errors.New("steering_pool is not an array")
-	}
-	n, err := countArrayElements(b)
-	if err != nil {
-		return err
-	}
-	*p = poolCount(n)
 	return nil
 }
 
-// countArrayElements counts the top-level elements of a JSON array with the
-// fast decoder's scanner, so there is one array walker, not two.
-func countArrayElements(b []byte) (int, error) {
-	s := &scanner{b: b}
-	n, ok := s.arrayLength()
-	s.ws()
-	if !ok || s.i != len(b) {
-		return 0, errors.New("steering_pool is not a complete array")
+// boolHint is `total_is_estimated`: true or false, else absent.
+type boolHint struct{ v bool }
+
+func (h *boolHint) UnmarshalJSON(b []byte) error {
+	h.v = string(b) == "true"
+	return nil
+}
+
+// pageHint is the page number the API says it served. A value that is not
+// an integer is ignored rather than failing the page: it names no page, so
+// it cannot show that the API served another page than asked, and an API
+// that ignores the page parameter is still caught, by a page that says
+// has_more without bringing a connection not seen before.
+type pageHint struct{ n int }
+
+func (p *pageHint) UnmarshalJSON(b []byte) error {
+	p.n = 0
+	if n, ok := jsonInt(b); ok && n == int64(int(n)) {
+		p.n = int(n)
 	}
-	return n, nil
+	return nil
+}
+
+// jsonInt reads b, a JSON value encoding/json has already checked, as an
+// integer literal: no quotes, fraction or exponent, within int64.
+func jsonInt(b []byte) (int64, bool) {
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return 0, false // a string, literal or container: no need to parse
+	}
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil
 }
 
 // DecodePage reads one page from r. Errors describe what is wrong with the
@@ -107,30 +150,17 @@ func DecodePage(r io.Reader) (*Page, error) {
 	return decodePage(b)
 }
 
-// decodePage decodes a whole page held in memory: by decodeFast when the
-// page has the usual shape, else by encoding/json, which then gives the
-// result and any error.
+// decodePage decodes a whole page held in memory. json.Unmarshal checks the
+// whole body before decoding any of it, so anything after the page object
+// but white space fails the page: a body that is not what the API documents
+// is better refused than half trusted.
 func decodePage(b []byte) (*Page, error) {
-	if raw, ok := decodeFast(b); ok {
-		return raw.page()
+	if len(bytes.Trim(b, " \t\r\n")) == 0 {
+		return nil, errors.New("empty body")
 	}
-	return decodeJSON(b)
-}
-
-// decodeJSON decodes a page with encoding/json.
-func decodeJSON(b []byte) (*Page, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
 	var raw pageJSON
-	if err := dec.Decode(&raw); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("empty body")
-		}
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("malformed page: %w", safeJSONError(err))
-	}
-	// Anything after the page but white space means the body is not what
-	// the API documents; better to say so than to trust half of it.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("malformed page: data after the page object")
 	}
 	return raw.page()
 }
@@ -142,18 +172,13 @@ func (raw *pageJSON) page() (*Page, error) {
 	if raw.HasMore == nil {
 		return nil, errors.New("page has no has_more field")
 	}
-	p := &Page{HasMore: *raw.HasMore, Items: make([]Connection, 0, len(*raw.Items))}
-	if raw.Page != nil {
-		p.Page = *raw.Page
-	}
-	if raw.Total != nil {
-		if *raw.Total < 0 {
-			return nil, errors.New("page has a negative total")
-		}
-		p.Total, p.HasTotal = *raw.Total, true
-	}
-	if raw.TotalIsEstimated != nil {
-		p.TotalIsEstimated = *raw.TotalIsEstimated
+	p := &Page{
+		Items:            make([]Connection, 0, len(*raw.Items)),
+		Page:             raw.Page.n,
+		HasMore:          *raw.HasMore,
+		Total:            raw.Total.n,
+		HasTotal:         raw.Total.ok,
+		TotalIsEstimated: raw.TotalIsEstimated.v,
 	}
 	for i, it := range *raw.Items {
 		if it.ID == "" {
@@ -162,32 +187,89 @@ func (raw *pageJSON) page() (*Page, error) {
 		if it.Type == "" {
 			return nil, fmt.Errorf("item %d has no type", i)
 		}
-		c := Connection{ID: it.ID, Type: it.Type, SteeringPoolSize: int(it.SteeringPool)}
-		if it.AnyCallerID != nil {
-			c.SupportsAnyCallerID = *it.AnyCallerID
-		}
-		p.Items = append(p.Items, c)
+		p.Items = append(p.Items, Connection{ID: it.ID, Type: it.Type,
+			SteeringPoolSize: len(it.SteeringPool), SupportsAnyCallerID: it.AnyCallerID})
 	}
 	return p, nil
 }
 
+// The texts of the two syntax errors safeJSONError tells apart. encoding/json
+// offers no other way to tell them from the rest, and both have read the
+// same since Go 1.0.
+const (
+	jsonTruncated = "unexpected end of JSON input"
+	jsonTrailing  = "after top-level value"
+)
+
 // safeJSONError keeps the position and kind of a decoding error but drops any
 // quoted input: an UnmarshalTypeError for a number quotes the number, and a
-// syntax error can quote a character of a secret.
+// syntax error quotes the offending character, which can be one of a secret.
 func safeJSONError(err error) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
+		// Value is "number 123" for numbers: keep only the kind.
 		kind, _, _ := strings.Cut(typeErr.Value, " ")
-		return fmt.Errorf("field %q holds a %s where %s was expected (offset %d)",
-			typeErr.Field, kind, typeErr.Type, typeErr.Offset)
+		switch {
+		case typeErr.Field == "":
+			return fmt.Errorf("the body is %s, not a page object", article(kind))
+		case typeErr.Field == "items.steering_pool":
+			return fmt.Errorf("steering_pool is not an array but %s (offset %d)", article(kind), typeErr.Offset)
+		}
+		return fmt.Errorf("field %q holds %s where %s was expected (offset %d)",
+			typeErr.Field, article(kind), jsonKind(typeErr.Type), typeErr.Offset)
 	}
 	var syntaxErr *json.SyntaxError
 	if errors.As(err, &syntaxErr) {
+		switch msg := syntaxErr.Error(); {
+		case msg == jsonTruncated:
+			return errors.New("body ends before the page does")
+		case strings.HasSuffix(msg, jsonTrailing):
+			return fmt.Errorf("data after the page object (offset %d)", syntaxErr.Offset)
+		}
 		return fmt.Errorf("invalid JSON at offset %d", syntaxErr.Offset)
 	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return errors.New("body ends before the page does")
+	// Nothing else is expected from json.Unmarshal into a pageJSON; its
+	// text is not known to be safe, so it is not passed on.
+	return fmt.Errorf("undecodable page (%T)", err)
+}
+
+// jsonKind names the JSON value a Go type decodes from, for error messages
+// that speak the API's language rather than ours.
+func jsonKind(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	// Errors from our own UnmarshalJSON methods quote nothing.
-	return err
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "a value"
+}
+
+// article prefixes a JSON kind as encoding/json names it ("string",
+// "number", "array", "object", "bool") with "a" or "an".
+func article(kind string) string {
+	switch kind {
+	case "":
+		return "a value"
+	case "array", "object":
+		return "an " + kind
+	case "bool":
+		return "a boolean"
+	}
+	return "a " + kind
 }

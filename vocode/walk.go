@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 )
 
 // maxPages bounds a walk whose API keeps saying has_more with new ids; the
@@ -57,7 +56,12 @@ func (c *Client) Walk(ctx context.Context) (*Result, error) {
 
 	last, lastNo := first, 1
 	if first.HasMore && first.HasTotal && !first.TotalIsEstimated {
-		pages := (first.Total + w.size - 1) / w.size
+		// Rounded up without adding to Total, which comes from the API:
+		// the decoder bounds it, but the sum need not rely on that.
+		pages := first.Total / w.size
+		if first.Total%w.size != 0 {
+			pages++
+		}
 		if pages > 1 {
 			last, lastNo, err = w.concurrent(ctx, 2, min(pages, maxPages))
 			if err != nil {
@@ -130,15 +134,23 @@ func (w *walk) add(p *Page, pageNo int) error {
 
 // concurrent fetches pages from..to with at most Concurrency requests in
 // flight, then adds them in page order. It returns the last page it added
-// and its number. A page without has_more ends the launching early, so a
-// total that overstates the list costs a few requests, not thousands.
+// and its number.
+//
+// A total that overstates the list sends it past the list's end, where the
+// API may answer anything, so the outcome is decided in page order: by the
+// first page that fails and the first page without has_more, whichever
+// comes first. A page without has_more ends the walk with the pages up to
+// it, and what pages after it answer does not matter; a failure fails the
+// walk unless a page before it turns out to end the list. So each of those
+// pages cancels the pages after it (they are past the end, or the walk
+// fails anyway) and stops the launching, but never touches the pages
+// before it, which still decide.
 func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	n := to - from + 1
 	pages := make([]*Page, n)
 	errs := make([]error, n)
-	var end atomic.Int64 // index of the first page seen without has_more, +1
+	cut := &cutter{stop: n}
+	defer cut.cancelAll()
 	sem := make(chan struct{}, w.c.opts.Concurrency)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -146,49 +158,51 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 		}
-		if ctx.Err() != nil || (end.Load() != 0 && int64(i) >= end.Load()) {
+		if ctx.Err() != nil {
+			break
+		}
+		pageCtx, ok := cut.launch(ctx, i)
+		if !ok {
 			break
 		}
 		w.result.Pages++
 		wg.Go(func() {
-			body, err := w.c.fetch(ctx, from+i, w.size)
-			<-sem // the request is done: decoding needs no slot
-			var p *Page
-			if err == nil {
-				p, err = w.c.decode(body, from+i)
-			}
-			pages[i], errs[i] = p, err
+			body, err := w.c.fetch(pageCtx, from+i, w.size)
 			if err != nil {
-				cancel() // one failed page fails the walk: stop the rest
+				// Cut before the slot is freed: the launching, waiting
+				// for the slot, then asks for nothing past this page.
+				cut.after(i)
+				errs[i] = err
+				<-sem
 				return
 			}
-			if !p.HasMore {
-				for e := end.Load(); e == 0 || int64(i+1) < e; e = end.Load() {
-					if end.CompareAndSwap(e, int64(i+1)) {
-						break
-					}
-				}
+			<-sem // the request is done: decoding needs no slot
+			p, err := w.c.decode(body, from+i)
+			pages[i], errs[i] = p, err
+			if err != nil || !p.HasMore {
+				cut.after(i)
 			}
 		})
 	}
 	wg.Wait()
-	// Report the first real failure, not the cancellations it caused.
-	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return nil, 0, err
-		}
-	}
-	for _, err := range errs {
-		if err != nil {
-			return nil, 0, err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, 0, &Error{Reason: classifyTransport(err), Page: from, Err: err}
-	}
+
+	// In page order, the first page that fails or ends the list decides.
+	// A page cancelled by the cutter always comes after the page that
+	// cut it, so its error is never the one reported.
 	last := n
-	if e := int(end.Load()); e != 0 {
-		last = e // pages past the end may have been fetched; they add nothing
+	for i := range n {
+		if errs[i] != nil {
+			return nil, 0, errs[i]
+		}
+		if pages[i] == nil {
+			// Never launched, though no page before it ended the list
+			// or failed: the walk's own context ended first.
+			return nil, 0, &Error{Reason: classifyTransport(ctx.Err()), Page: from + i, Err: ctx.Err()}
+		}
+		if !pages[i].HasMore {
+			last = i + 1 // pages past the end may have been fetched; they add nothing
+			break
+		}
 	}
 	for i, p := range pages[:last] {
 		if err := w.add(p, from+i); err != nil {
@@ -196,4 +210,46 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 		}
 	}
 	return pages[last-1], from + last - 1, nil
+}
+
+// cutter gives each page of a concurrent fetch its own context, so that a
+// page that fails or ends the list can cancel the pages after it alone.
+type cutter struct {
+	mu      sync.Mutex
+	stop    int // pages from this index on are not launched
+	cancels []context.CancelFunc
+}
+
+// launch returns the context for page i, or false when i is past a page
+// that failed or ended the list.
+func (c *cutter) launch(ctx context.Context, i int) (context.Context, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i >= c.stop {
+		return nil, false
+	}
+	pageCtx, cancel := context.WithCancel(ctx)
+	c.cancels = append(c.cancels, cancel)
+	return pageCtx, true
+}
+
+// after cancels the pages after page i and stops launching them.
+func (c *cutter) after(i int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i+1 >= c.stop {
+		return
+	}
+	c.stop = i + 1
+	for _, cancel := range c.cancels[min(c.stop, len(c.cancels)):] {
+		cancel()
+	}
+}
+
+func (c *cutter) cancelAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, cancel := range c.cancels {
+		cancel()
+	}
 }

@@ -2,11 +2,13 @@ package vocode_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -420,5 +422,155 @@ func TestUnverifiedCertificateIsNotRetried(t *testing.T) {
 	}
 	if tries.Load() != 1 {
 		t.Errorf("%d tries, want 1", tries.Load())
+	}
+}
+
+// total is a hint: whatever page 1 says it is, a walk follows has_more and
+// finds the whole list, without failing and without asking for pages that
+// the hint alone suggests.
+func TestWalkTotalHints(t *testing.T) {
+	tests := []struct {
+		name  string
+		total string // served verbatim as `total`
+		conns int
+		pages int
+	}{
+		{name: "negative, one page", total: `-1`, conns: 5, pages: 1},
+		{name: "negative, several pages", total: `-250`, conns: 250, pages: 3},
+		{name: "fractional", total: `250.5`, conns: 250, pages: 3},
+		{name: "a string", total: `"250"`, conns: 250, pages: 3},
+		{name: "null", total: `null`, conns: 250, pages: 3},
+		{name: "an object", total: `{"value":250}`, conns: 250, pages: 3},
+		{name: "a boolean", total: `true`, conns: 250, pages: 3},
+		{name: "past int64", total: `1e30`, conns: 250, pages: 3},
+		{name: "absurdly large", total: `1000000001`, conns: 250, pages: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, vocodetest.Dataset(tt.conns/2, tt.conns-tt.conns/2),
+				vocodetest.WithTotalValue(json.RawMessage(tt.total)))
+			res, err := newClient(t, s, vocode.Options{PageSize: 100}).Walk(context.Background())
+			if err != nil {
+				t.Fatalf("walk failed on a hint: %v", err)
+			}
+			if len(res.Connections) != tt.conns || len(ids(res.Connections)) != tt.conns {
+				t.Errorf("got %d connections (%d distinct), want %d", len(res.Connections), len(ids(res.Connections)), tt.conns)
+			}
+			if res.HasTotal || res.Total != 0 {
+				t.Errorf("total %d (has %v), want none", res.Total, res.HasTotal)
+			}
+			if res.Pages != tt.pages || s.Stats().Requests != tt.pages {
+				t.Errorf("pages = %d, requests = %d, want %d", res.Pages, s.Stats().Requests, tt.pages)
+			}
+		})
+	}
+}
+
+// An exact total that overstates the list sends the walk to pages past its
+// end. Whatever those pages answer, the walk succeeds with the list up to
+// the page without has_more, and does not wait for them.
+func TestWalkIgnoresPagesPastTheEnd(t *testing.T) {
+	retryAfter0 := http.Header{"Retry-After": {"0"}}
+	tests := []struct {
+		name   string
+		faults []vocodetest.Fault
+	}{
+		{name: "500", faults: []vocodetest.Fault{{Page: 4, Status: 500}}},
+		{name: "429", faults: []vocodetest.Fault{{Page: 4, Status: 429, Header: retryAfter0}}},
+		{name: "404", faults: []vocodetest.Fault{{Page: 5, Status: 404}}},
+		{name: "auth", faults: []vocodetest.Fault{{Page: 4, Status: 401}}},
+		{name: "broken body", faults: []vocodetest.Fault{{Page: 4, Handler: vocodetest.Raw(http.StatusOK, "application/json", `{"items":[`)}}},
+		{name: "has_more without new ids", faults: []vocodetest.Fault{{Page: 5, Handler: vocodetest.Raw(http.StatusOK, "application/json", `{"items":[],"has_more":true}`)}}},
+		{name: "reset mid-body", faults: []vocodetest.Fault{{Page: 4, Handler: vocodetest.ResetMidBody()}}},
+		{name: "hang", faults: []vocodetest.Fault{{Page: 5, Hang: true}}},
+		{name: "every page past the end hangs", faults: []vocodetest.Fault{{Page: 4, Hang: true}, {Page: 5, Hang: true}}},
+		// The failure comes first; the end is only known later.
+		{name: "404 before a slow end", faults: []vocodetest.Fault{{Page: 3, Delay: 300 * time.Millisecond}, {Page: 4, Status: 404}}},
+		{name: "hang before a slow end", faults: []vocodetest.Fault{{Page: 3, Delay: 300 * time.Millisecond}, {Page: 5, Hang: true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// 250 connections, 100 a page: the list ends on page 3, the
+			// total of 450 claims 5 pages.
+			s := newServer(t, vocodetest.Dataset(150, 100), vocodetest.WithTotalOffset(200))
+			for _, f := range tt.faults {
+				s.AddFault(f)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			start := time.Now()
+			res, err := newClient(t, s, vocode.Options{PageSize: 100, Concurrency: 4}).Walk(ctx)
+			if err != nil {
+				t.Fatalf("a page past the end failed the walk: %v", err)
+			}
+			if took := time.Since(start); took > 2*time.Second {
+				t.Errorf("the walk took %v: it waited for pages past the end", took)
+			}
+			if len(res.Connections) != 250 || len(ids(res.Connections)) != 250 {
+				t.Errorf("got %d connections (%d distinct), want 250", len(res.Connections), len(ids(res.Connections)))
+			}
+			if res.Pages != 5 || res.Total != 450 {
+				t.Errorf("pages = %d, total = %d; want 5 (all launched at once), 450", res.Pages, res.Total)
+			}
+		})
+	}
+}
+
+// A page that fails before the end of the list fails the walk with its own
+// error, but only after the pages before it are done: one of them could
+// still end the list before the failure.
+func TestWalkFailureBeforeTheEnd(t *testing.T) {
+	tests := []struct {
+		name        string
+		concurrency int
+		faults      []vocodetest.Fault
+		want        vocode.Reason
+		wantPage    int
+		wantServed  []int // pages served in full despite the failure
+		wantUnasked []int // pages never asked for
+	}{
+		{name: "500 on page 2", concurrency: 4, faults: []vocodetest.Fault{{Page: 2, Status: 500}},
+			want: vocode.ReasonServerError, wantPage: 2, wantServed: []int{1}},
+		{name: "404 on page 3 while a slow page 2 goes on", concurrency: 2,
+			faults: []vocodetest.Fault{{Page: 2, Delay: 300 * time.Millisecond}, {Page: 3, Status: 404}},
+			want:   vocode.ReasonClientError, wantPage: 3, wantServed: []int{1, 2}, wantUnasked: []int{4, 5}},
+		{name: "broken body on page 4, slow pages before it", concurrency: 4,
+			faults: []vocodetest.Fault{{Page: 2, Delay: 200 * time.Millisecond}, {Page: 3, Delay: 300 * time.Millisecond},
+				{Page: 4, Handler: vocodetest.Raw(http.StatusOK, "application/json", "<html>")}},
+			want: vocode.ReasonDecode, wantPage: 4, wantServed: []int{1, 2, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// 250 connections, 50 a page, an exact total: pages 2..5 are
+			// fetched concurrently and page 5 ends the list.
+			s := newServer(t, vocodetest.Dataset(150, 100))
+			for _, f := range tt.faults {
+				s.AddFault(f)
+			}
+			var mu sync.Mutex
+			served := map[int]bool{}
+			s.OnPage(func(page int) {
+				mu.Lock()
+				served[page] = true
+				mu.Unlock()
+			})
+			_, err := newClient(t, s, vocode.Options{PageSize: 50, Concurrency: tt.concurrency}).Walk(context.Background())
+			var ve *vocode.Error
+			if !errors.As(err, &ve) || ve.Reason != tt.want || ve.Page != tt.wantPage {
+				t.Fatalf("err = %v, want %s on page %d", err, tt.want, tt.wantPage)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, p := range tt.wantServed {
+				if !served[p] {
+					t.Errorf("page %d was not served in full: the failure cancelled a page before it", p)
+				}
+			}
+			for _, p := range tt.wantUnasked {
+				if n := s.Stats().Pages[p]; n != 0 {
+					t.Errorf("page %d asked for %d times after the walk had failed", p, n)
+				}
+			}
+		})
 	}
 }

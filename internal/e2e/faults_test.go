@@ -83,6 +83,16 @@ func item(id, typ string) string {
 	return fmt.Sprintf(`{"id":%q,"type":%q,"credentials":{"twilio_auth_token":%q}}`, id, typ, canaryCred)
 }
 
+// oneTwilioNoTotal checks a walk that found one Twilio connection and no
+// usable total.
+func oneTwilioNoTotal(t *testing.T, _ *vocodetest.Server, mfs map[string]*dto.MetricFamily) {
+	t.Helper()
+	counts(map[string]float64{"twilio": 1, "openai": 0})(t, nil, mfs)
+	if v, ok := value(t, mfs, "vocode_account_connections_reported", "account", accountName); ok {
+		t.Errorf("vocode_account_connections_reported = %v though the API gave no usable total", v)
+	}
+}
+
 // counts checks vocode_account_connections of the victim by type.
 func counts(want map[string]float64) func(*testing.T, *vocodetest.Server, map[string]*dto.MetricFamily) {
 	return func(t *testing.T, _ *vocodetest.Server, mfs map[string]*dto.MetricFamily) {
@@ -237,8 +247,14 @@ func faultCases(t *testing.T) []faultCase {
 			reason: vocode.ReasonDecode, status: 200, logHas: []string{"page has no has_more field"}},
 		{name: "empty body with 200", fault: rawPage(""),
 			reason: vocode.ReasonDecode, status: 200, logHas: []string{"empty body"}},
-		{name: "numbers sent as strings", fault: rawPage(`{"items":[` + item("a", vocode.TypeTwilio) + `],"page":"1","has_more":false,"total":"1"}`),
-			reason: vocode.ReasonDecode, status: 200, logHas: []string{`holds a string where int was expected`}},
+		// page, total and total_is_estimated are hints: a value that makes
+		// no sense costs the hint, not the page. has_more is the truth.
+		{name: "hints sent as strings", fault: rawPage(`{"items":[` + item("a", vocode.TypeTwilio) + `],"page":"1","has_more":false,"total":"1","total_is_estimated":"no"}`),
+			requests: 1, check: oneTwilioNoTotal},
+		{name: "negative total", fault: rawPage(`{"items":[` + item("a", vocode.TypeTwilio) + `],"page":1,"has_more":false,"total":-1,"total_is_estimated":false}`),
+			requests: 1, check: oneTwilioNoTotal},
+		{name: "has_more sent as a string", fault: rawPage(`{"items":[` + item("a", vocode.TypeTwilio) + `],"page":1,"has_more":"false","total":1}`),
+			reason: vocode.ReasonDecode, status: 200, requests: 1, logHas: []string{`holds a string where a boolean was expected`}},
 		{name: "steering pool sent as a string", fault: rawPage(`{"items":[{"id":"a","type":"account_connection_twilio","steering_pool":"+15550000000"}],"page":1,"has_more":false}`),
 			reason: vocode.ReasonDecode, status: 200, logHas: []string{"steering_pool is not an array"}},
 		{name: "invalid UTF-8 between values", fault: rawPage("{\"items\":[],\"page\":1,\"has_more\":false}\xff\xfe"),
@@ -259,6 +275,13 @@ func faultCases(t *testing.T) []faultCase {
 		// Pagination.
 		{name: "page number mismatch", fault: rawPage(`{"items":[` + item("a", vocode.TypeTwilio) + `],"page":2,"size":100,"has_more":false}`),
 			reason: vocode.ReasonPagination, status: 200, requests: 1, logHas: []string{"asked for page 1, the API served page 2"}},
+		{name: "total overstating the list, pages past the end fail", conns: vocodetest.Dataset(15, 10),
+			opts: []vocodetest.Option{vocodetest.WithTotalOffset(20)}, args: []string{"--vocode.page-size=10", "--vocode.concurrency=4"},
+			fault: func(_ *testing.T, f *vocodetest.Server) {
+				// The list ends on page 3; the total of 45 claims 5 pages.
+				f.AddFault(vocodetest.Fault{Page: 4, Status: 500})
+				f.AddFault(vocodetest.Fault{Page: 5, Hang: true})
+			}, maxTime: 3 * time.Second, check: counts(map[string]float64{"twilio": 15, "openai": 10})},
 		{name: "has_more without new ids", conns: vocodetest.Dataset(8, 7), args: []string{"--vocode.page-size=10"},
 			fault: func(_ *testing.T, f *vocodetest.Server) {
 				// Page 2 serves page 1's first item again and insists

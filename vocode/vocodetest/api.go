@@ -59,6 +59,18 @@ func WithMaxPageSize(n int) Option { return func(a *API) { a.maxSize = n } }
 // WithTotal sets how the fake reports `total`.
 func WithTotal(m TotalMode) Option { return func(a *API) { a.total = m } }
 
+// WithTotalOffset makes the fake's `total` miss the list's length by n: more
+// than there are for n > 0, as an API whose count lags behind deletions.
+// It applies to TotalExact and TotalEstimated.
+func WithTotalOffset(n int) Option { return func(a *API) { a.totalOffset = n } }
+
+// WithTotalValue makes the fake serve v verbatim as `total` (-1, 2.5, "7",
+// null, ...), with total_is_estimated false, whatever WithTotal says.
+// v must be valid JSON.
+func WithTotalValue(v json.RawMessage) Option {
+	return func(a *API) { a.totalValue = append(json.RawMessage(nil), v...) }
+}
+
 // Fault changes the answer to matching requests. Status, Body and Header
 // answer instead of the page; Handler takes over completely; Delay and Hang
 // hold the answer back. With none of those set, only Delay applies.
@@ -98,6 +110,10 @@ type API struct {
 	latency time.Duration
 	maxSize int
 	total   TotalMode
+	// totalOffset and totalValue bend `total`; see WithTotalOffset and
+	// WithTotalValue.
+	totalOffset int
+	totalValue  json.RawMessage
 
 	done     chan struct{} // closed by Close: releases hanging requests
 	closeOne sync.Once
@@ -353,10 +369,14 @@ func (a *API) pageBody(page, size int) []byte {
 	buf = strconv.AppendInt(buf, int64(size), 10)
 	buf = append(buf, `,"has_more":`...)
 	buf = strconv.AppendBool(buf, end < len(items))
-	switch a.total {
-	case TotalExact, TotalEstimated:
+	switch {
+	case a.totalValue != nil:
 		buf = append(buf, `,"total":`...)
-		buf = strconv.AppendInt(buf, int64(len(items)), 10)
+		buf = append(buf, a.totalValue...)
+		buf = append(buf, `,"total_is_estimated":false`...)
+	case a.total == TotalExact, a.total == TotalEstimated:
+		buf = append(buf, `,"total":`...)
+		buf = strconv.AppendInt(buf, int64(len(items)+a.totalOffset), 10)
 		buf = append(buf, `,"total_is_estimated":`...)
 		buf = strconv.AppendBool(buf, a.total == TotalEstimated)
 	}
