@@ -47,6 +47,8 @@ var (
 			Default("100").Int()
 	concurrency = kingpin.Flag("vocode.concurrency", "Most list requests in flight at once for one account.").
 			Default("4").Int()
+	maxInFlight = kingpin.Flag("vocode.max-requests-in-flight", "Most API requests in flight at once for the whole exporter, across accounts; requests beyond it wait their turn, first come first served.").
+			Default("16").Int()
 	timeout = kingpin.Flag("vocode.timeout", "Longest one walk of the list may take. A tighter Prometheus scrape timeout (minus --vocode.timeout-offset) wins. Zero disables this limit.").
 		Default("30s").Duration()
 	timeoutOffset = kingpin.Flag("vocode.timeout-offset", "Time taken off Prometheus' X-Prometheus-Scrape-Timeout-Seconds, so the answer arrives before Prometheus gives up.").
@@ -80,6 +82,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "--vocode.concurrency must be at least 1")
 		return 1
 	}
+	if *maxInFlight < 1 {
+		fmt.Fprintln(os.Stderr, "--vocode.max-requests-in-flight must be at least 1")
+		return 1
+	}
 	src := config.Source{File: *configFile, DefaultURL: *apiURL, KeyFile: *apiKeyFile}
 	if *configCheck {
 		return checkConfig(src)
@@ -92,7 +98,7 @@ func run() int {
 	accounts := collector.NewAccounts(ctx, collector.AccountsOptions{
 		Load: src.Load,
 		Client: vocode.Options{PageSize: *pageSize, Concurrency: *concurrency,
-			UserAgent: exporterName + "/" + version.Version},
+			Budget: vocode.NewBudget(*maxInFlight), UserAgent: exporterName + "/" + version.Version},
 		Logger: logger,
 	})
 	if err := accounts.Reload(); err != nil {

@@ -113,12 +113,8 @@ func (a *Account) sameAPI(cfg config.Account) bool {
 // finishes on the client it started with, for the scrapes already sharing it.
 func (a *Account) use(cfg config.Account, client *vocode.Client) {
 	a.mu.Lock()
-	old, running := a.client, a.walk != nil && a.walk.client == a.client
+	defer a.mu.Unlock()
 	a.cfg, a.client = cfg, client
-	a.mu.Unlock()
-	if old != nil && !running {
-		old.CloseIdleConnections()
-	}
 }
 
 // close ends the account: its walk in flight is cancelled.
@@ -193,14 +189,8 @@ func (a *Account) run(w *walk) {
 		a.walk = nil
 	}
 	a.lastWalk = status
-	replaced := a.client != w.client
 	a.mu.Unlock()
 	close(w.done)
-	if replaced {
-		// A reload replaced this client while it walked; nobody will use
-		// its keep-alive connections again.
-		w.client.CloseIdleConnections()
-	}
 }
 
 // LastWalk returns the status of the account's last walk that ended; false

@@ -27,6 +27,7 @@ type Accounts struct {
 	client vocode.Options
 	logger *slog.Logger
 	reload reloadMetrics
+	budget []prometheus.Collector // the request budget's series, if any
 
 	reloadMu sync.Mutex // one reload at a time
 	mu       sync.RWMutex
@@ -50,7 +51,9 @@ type AccountsOptions struct {
 	// Load returns the configuration; it is called by every Reload.
 	Load func() (*config.Config, error)
 	// Client is the template of every account's API client options;
-	// Observer and Logger are set per account.
+	// Observer and Logger are set per account. Without a Transport, the
+	// accounts share one: they mostly call the same API host, and keep-alive
+	// connections then serve every account instead of idling per account.
 	Client vocode.Options
 	Logger *slog.Logger
 }
@@ -62,8 +65,16 @@ func NewAccounts(base context.Context, o AccountsOptions) *Accounts {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Client.Transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = max(o.Client.Concurrency, vocode.DefaultConcurrency) + 1
+		if o.Client.Budget != nil {
+			t.MaxIdleConnsPerHost = o.Client.Budget.Limit() + 1
+		}
+		o.Client.Transport = t
+	}
 	return &Accounts{base: base, load: o.Load, client: o.Client, logger: logger,
-		reload: newReloadMetrics(), byName: map[string]*Account{}}
+		reload: newReloadMetrics(), budget: newBudgetMetrics(o.Client.Budget), byName: map[string]*Account{}}
 }
 
 // All returns the current accounts in configuration order.
@@ -199,10 +210,16 @@ func (s *Accounts) ServeReload(w http.ResponseWriter, r *http.Request) {
 func (s *Accounts) Describe(ch chan<- *prometheus.Desc) {
 	s.reload.succeeded.Describe(ch)
 	s.reload.time.Describe(ch)
+	for _, c := range s.budget {
+		c.Describe(ch)
+	}
 }
 
 // Collect implements prometheus.Collector.
 func (s *Accounts) Collect(ch chan<- prometheus.Metric) {
 	s.reload.succeeded.Collect(ch)
 	s.reload.time.Collect(ch)
+	for _, c := range s.budget {
+		c.Collect(ch)
+	}
 }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
@@ -324,5 +326,65 @@ func TestServeReload(t *testing.T) {
 		if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.body) {
 			t.Errorf("%s with %q = %d %q, want %d with %q", tt.method, tt.config, w.Code, w.Body.String(), tt.code, tt.body)
 		}
+	}
+}
+
+// Many accounts share one request budget: however many walk at once, the
+// API never sees more requests in flight than the budget, every account
+// gets its turn, and the budget's series say how it went.
+func TestBudgetAcrossAccounts(t *testing.T) {
+	api := vocodetest.NewServer(vocodetest.Dataset(150, 100), vocodetest.WithLatency(20*time.Millisecond))
+	t.Cleanup(api.Close)
+	var entries []string
+	for i := range 12 {
+		entries = append(entries, entry(fmt.Sprintf("acct%02d", i), api))
+	}
+	budget := vocode.NewBudget(3)
+	f := &fixture{api: api, logs: &strings.Builder{}}
+	f.setConfig(t, entries...)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	f.accounts = NewAccounts(ctx, AccountsOptions{
+		Load: func() (*config.Config, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return config.Parse([]byte(f.yaml), "", t.TempDir())
+		},
+		Client: vocode.Options{Concurrency: 2, Budget: budget},
+	})
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.accounts.All()[0].Client().CloseIdleConnections() })
+
+	mfs := gather(t, f.collect(context.Background()))
+	for _, a := range f.accounts.All() {
+		if up := upOf(mfs, a.Name()); up != 1 {
+			t.Errorf("vocode_up of %s = %v", a.Name(), up)
+		}
+	}
+	s := api.Stats()
+	if s.MaxInFlight > 3 {
+		t.Errorf("the API saw %d requests at once, over the budget of 3", s.MaxInFlight)
+	}
+	if s.Requests != 12*3 {
+		t.Errorf("%d requests, want 3 pages for each of 12 accounts", s.Requests)
+	}
+	if budget.Waited() <= 0 {
+		t.Error("no request waited for the budget: the test did not load it")
+	}
+	err := testutil.CollectAndCompare(f.accounts, strings.NewReader(`
+# HELP vocode_exporter_api_max_requests_in_flight The request budget: most API requests in flight at once across every account (--vocode.max-requests-in-flight).
+# TYPE vocode_exporter_api_max_requests_in_flight gauge
+vocode_exporter_api_max_requests_in_flight 3
+# HELP vocode_exporter_api_requests_in_flight API requests holding a slot of the request budget now.
+# TYPE vocode_exporter_api_requests_in_flight gauge
+vocode_exporter_api_requests_in_flight 0
+# HELP vocode_exporter_api_requests_waiting API requests waiting for a slot of the request budget now; above 0 for long, the budget slows walks down.
+# TYPE vocode_exporter_api_requests_waiting gauge
+vocode_exporter_api_requests_waiting 0
+`), "vocode_exporter_api_max_requests_in_flight", "vocode_exporter_api_requests_in_flight", "vocode_exporter_api_requests_waiting")
+	if err != nil {
+		t.Error(err)
 	}
 }

@@ -134,3 +134,30 @@ func (m reloadMetrics) loaded(ok bool) {
 	m.succeeded.Set(1)
 	m.time.SetToCurrentTime()
 }
+
+// newBudgetMetrics reads the exporter's request budget at each scrape: how
+// close to its limit it runs, and how long requests wait for it. Waiting
+// requests mean walks slowed by the budget, not by the API.
+func newBudgetMetrics(b *vocode.Budget) []prometheus.Collector {
+	if b == nil {
+		return nil
+	}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "exporter", Name: "api_max_requests_in_flight",
+			Help: "The request budget: most API requests in flight at once across every account (--vocode.max-requests-in-flight).",
+		}, func() float64 { return float64(b.Limit()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "exporter", Name: "api_requests_in_flight",
+			Help: "API requests holding a slot of the request budget now.",
+		}, func() float64 { return float64(b.InFlight()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: namespace, Subsystem: "exporter", Name: "api_requests_waiting",
+			Help: "API requests waiting for a slot of the request budget now; above 0 for long, the budget slows walks down.",
+		}, func() float64 { return float64(b.Waiting()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: namespace, Subsystem: "exporter", Name: "api_request_budget_wait_seconds_total",
+			Help: "Time API requests spent waiting for a slot of the request budget, added up; its rate is the average number of requests waiting.",
+		}, func() float64 { return b.Waited().Seconds() }),
+	}
+}

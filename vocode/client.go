@@ -50,6 +50,9 @@ type Options struct {
 	// has no deadline.
 	MaxRetryAfter time.Duration
 	Transport     http.RoundTripper // nil: a clone of http.DefaultTransport
+	// Budget, when set, bounds the requests in flight across every client
+	// that shares it; Concurrency still bounds this client's.
+	Budget *Budget
 	UserAgent     string
 	Observer      RequestObserver
 	Logger        *slog.Logger
@@ -272,6 +275,15 @@ func (c *Client) fetchOnce(ctx context.Context, page, size int) (*bytes.Buffer, 
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 
+	release, err := c.opts.Budget.acquire(ctx)
+	if err != nil {
+		return nil, 0, &Error{Reason: ReasonTimeout, Page: page, Detail: "waiting for a slot of the request budget", Err: err}
+	}
+	// The slot is held until the body is read or dropped: that is when the
+	// request stops costing the API anything.
+	defer release()
+	// Latency starts once the request may go: the wait for a slot is the
+	// exporter's, not the API's.
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
