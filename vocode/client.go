@@ -52,10 +52,10 @@ type Options struct {
 	Transport     http.RoundTripper // nil: a clone of http.DefaultTransport
 	// Budget, when set, bounds the requests in flight across every client
 	// that shares it; Concurrency still bounds this client's.
-	Budget *Budget
-	UserAgent     string
-	Observer      RequestObserver
-	Logger        *slog.Logger
+	Budget    *Budget
+	UserAgent string
+	Observer  RequestObserver
+	Logger    *slog.Logger
 }
 
 // Client reads one Vocode account. It is safe for concurrent use.
