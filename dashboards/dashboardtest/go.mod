@@ -9,6 +9,7 @@ require (
 	github.com/prometheus/common v0.73.1
 	github.com/prometheus/prometheus v0.316.0
 	github.com/vocode-exporter/vocode_exporter v0.0.0-00010101000000-000000000000
+	go.yaml.in/yaml/v2 v2.4.4
 )
 
 require (
