@@ -59,11 +59,11 @@ version: build ## Build, then print the binary's --version.
 .PHONY: test
 # Tests that need promtool or Prometheus fail instead of skipping under make test.
 test: export VOCODE_E2E_REQUIRE_PROMETHEUS = 1
-test: test-tools ## Vet every module, run the exporter's tests with -race, then rules, dashboards, release checks and lint.
+test: test-tools ## Vet every module, run the exporter's tests with -race, then rules, dashboards, release checks.
 	$(GO) vet ./...
 	@set -e; for m in $(SUB_MODULES); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...); done
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
-	$(MAKE) test-rules test-dashboards test-release lint
+	$(MAKE) test-rules test-dashboards test-release
 
 .PHONY: test-tools
 test-tools: ## Install Debian's prometheus package (promtool and a real server) when missing.
