@@ -29,6 +29,11 @@ TOOLS_DIR             ?= $(CACHE_HOME)/vocode_exporter/bin
 GOLANGCI_LINT_VERSION ?= v2.15.0
 GOLANGCI_LINT         := $(TOOLS_DIR)/golangci-lint
 
+# Test-only Go modules, kept apart so that their heavy dependencies stay out of
+# the exporter's go.mod. The root's ./... stops at their go.mod files, so each
+# target that should cover them names them.
+SUB_MODULES := dashboards/dashboardtest internal/release
+
 # Alerting rules and their unit tests (files named *_test.yml).
 RULE_FILES      = $(filter-out %_test.yml,$(wildcard alerts/*.yml))
 RULE_TEST_FILES = $(wildcard alerts/*_test.yml)
@@ -54,10 +59,11 @@ version: build ## Build, then print the binary's --version.
 .PHONY: test
 # Tests that need promtool or Prometheus fail instead of skipping under make test.
 test: export VOCODE_E2E_REQUIRE_PROMETHEUS = 1
-test: test-tools ## Vet, run all Go tests with the race detector, then rules, dashboards and lint.
+test: test-tools ## Vet every module, run the exporter's tests with -race, then rules, dashboards, release checks.
 	$(GO) vet ./...
+	@set -e; for m in $(SUB_MODULES); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...); done
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
-	$(MAKE) test-rules test-dashboards lint
+	$(MAKE) test-rules test-dashboards test-release
 
 .PHONY: test-tools
 test-tools: ## Install Debian's prometheus package (promtool and a real server) when missing.
@@ -82,14 +88,22 @@ test-rules: ## promtool: check the alerting rules and run their unit tests.
 test-dashboards: ## Dashboard tests (their own Go module).
 	cd dashboards/dashboardtest && $(GO) test -count=1 ./...
 
+.PHONY: test-release
+test-release: ## Dockerfile, .dockerignore, VERSION and examples/ checks (their own Go module).
+	cd internal/release && $(GO) test -count=1 ./...
+
 .PHONY: lint
-lint: golangci-lint ## golangci-lint on both Go modules.
+lint: golangci-lint ## golangci-lint on every Go module of the tree.
 	$(GOLANGCI_LINT) run ./...
-	cd dashboards/dashboardtest && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...
+	@set -e; for m in $(SUB_MODULES); do \
+		echo "cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./..."; \
+		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...); \
+	done
 
 .PHONY: fmt
-fmt: golangci-lint ## Rewrite the sources with the configured formatters.
+fmt: golangci-lint ## Rewrite the sources of every module with the configured formatters.
 	$(GOLANGCI_LINT) fmt ./...
+	@set -e; for m in $(SUB_MODULES); do (cd $$m && $(GOLANGCI_LINT) fmt --config $(CURDIR)/.golangci.yml ./...); done
 
 # Installs golangci-lint with `go install` unless the cached binary already is
 # the pinned version.

@@ -3,8 +3,12 @@
 // file and the deployment examples under examples/.
 //
 // No Docker engine runs on the project's machines, so the tests check what can
-// be checked without one: they parse the Dockerfile, run its builder stage's
-// exact `go build` command on a copy of the build context filtered by
-// .dockerignore, and inspect the resulting ELF file. The examples are decoded
-// and cross-checked, and the Prometheus configuration goes through promtool.
+// be checked without one: they read the Dockerfile with BuildKit's own parser,
+// run its builder stage's exact `go build` command on a copy of the build
+// context filtered by .dockerignore (with the Docker CLI's pattern matcher),
+// and inspect the resulting ELF file. The examples are decoded and
+// cross-checked, and the Prometheus configuration goes through promtool.
+//
+// This is a Go module of its own so that BuildKit and the other libraries the
+// checks use stay out of the exporter's go.mod; `make test-release` runs it.
 package release

@@ -3,17 +3,25 @@ package release
 import (
 	"context"
 	"debug/elf"
+	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/semver"
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
 )
 
 const (
@@ -23,43 +31,38 @@ const (
 	entrypointBin = "/bin/" + binaryName
 )
 
-func loadDockerfile(t *testing.T) *dockerfile {
-	t.Helper()
-	df, err := parseDockerfileFile(repoFile(t, "Dockerfile"))
-	if err != nil {
-		t.Fatalf("Dockerfile: %v", err)
-	}
-	return df
+// testBuildArgs stand in for `docker build --build-arg ...` (as `make docker`
+// passes them): values unlike any default, so that each one can be traced to
+// where it must end up. VERSION keeps the Dockerfile's default, which must
+// be the VERSION file's.
+var testBuildArgs = map[string]string{
+	"REVISION":   "0123456789abcdef-release-test",
+	"BRANCH":     "release-test-branch",
+	"BUILD_USER": "release-test-user",
+	"BUILD_DATE": "20260102-03:04:05",
 }
 
-// copyFromBuilder returns the final stage's COPY --from=<stage> instruction
-// that brings the binary in, and the stage it copies from.
+// copyFromBuilder returns the final stage's COPY --from=<stage> that brings
+// the binary in, and the stage it copies from.
 func copyFromBuilder(t *testing.T, df *dockerfile) (src, dst string, builder *stage) {
 	t.Helper()
-	for _, in := range df.final().all("COPY") {
-		f := strings.Fields(in.args)
-		var from string
-		var rest []string
-		for _, w := range f {
-			if v, ok := strings.CutPrefix(w, "--from="); ok {
-				from = v
-			} else if !strings.HasPrefix(w, "--") {
-				rest = append(rest, w)
-			}
-		}
-		if from == "" || len(rest) != 2 {
+	copies, _ := commands[*instructions.CopyCommand](df.final())
+	for _, c := range copies {
+		if c.From == "" || len(c.SourcePaths) != 1 {
 			continue
 		}
-		if st := df.stageByRef(from); st != nil {
-			return rest[0], rest[1], st
+		if st := df.stageByRef(c.From); st != nil {
+			return c.SourcePaths[0], c.DestPath, st
 		}
 	}
-	t.Fatalf("Dockerfile line: the final stage has no `COPY --from=<builder stage> <binary> <dest>`")
+	t.Fatalf("the final stage has no `COPY --from=<builder stage> <binary> <dest>`")
 	return "", "", nil
 }
 
 func TestDockerfileFinalStage(t *testing.T) {
-	df := loadDockerfile(t)
+	withVersion := maps.Clone(testBuildArgs)
+	withVersion["VERSION"] = "9.8.7-release-test"
+	df := loadDockerfile(t, withVersion)
 	if len(df.stages) < 2 {
 		t.Fatalf("want a multi-stage build, got %d stage(s)", len(df.stages))
 	}
@@ -71,32 +74,29 @@ func TestDockerfileFinalStage(t *testing.T) {
 	}
 
 	// USER: numeric and non-zero, so that Kubernetes' runAsNonRoot can verify it.
-	user, ok := final.last("USER")
+	user, ok := last[*instructions.UserCommand](final)
 	if !ok {
 		t.Fatal("final stage has no USER: the image would run as root")
 	}
-	uidText, gidText, _ := strings.Cut(strings.TrimSpace(user.args), ":")
+	where := lines(user.Location())
+	uidText, gidText, _ := strings.Cut(user.User, ":")
 	uid, err := strconv.Atoi(uidText)
 	if err != nil {
-		t.Errorf("line %d: USER %q: want a numeric uid (runAsNonRoot cannot check names)", user.line, user.args)
+		t.Errorf("%s: USER %q: want a numeric uid (runAsNonRoot cannot check names)", where, user.User)
 	} else if uid == 0 {
-		t.Errorf("line %d: USER %q runs as root", user.line, user.args)
+		t.Errorf("%s: USER %q runs as root", where, user.User)
 	}
 	if gidText != "" {
 		if gid, err := strconv.Atoi(gidText); err != nil || gid == 0 {
-			t.Errorf("line %d: USER %q: want a numeric non-root group", user.line, user.args)
-		}
-	}
-	for _, in := range final.all("USER") {
-		if in.line > user.line {
-			t.Errorf("line %d: USER after the effective one", in.line)
+			t.Errorf("%s: USER %q: want a numeric non-root group", where, user.User)
 		}
 	}
 
 	// EXPOSE the default listen port.
 	exposed := false
-	for _, in := range final.all("EXPOSE") {
-		for _, p := range strings.Fields(in.args) {
+	exposes, _ := commands[*instructions.ExposeCommand](final)
+	for _, e := range exposes {
+		for _, p := range e.Ports {
 			port, proto, _ := strings.Cut(p, "/")
 			if port == defaultPort && (proto == "" || proto == "tcp") {
 				exposed = true
@@ -108,18 +108,17 @@ func TestDockerfileFinalStage(t *testing.T) {
 	}
 
 	// ENTRYPOINT: the binary, exec form (signals reach the exporter directly).
-	ep, ok := final.last("ENTRYPOINT")
+	ep, ok := last[*instructions.EntrypointCommand](final)
 	if !ok {
 		t.Fatal("final stage has no ENTRYPOINT")
 	}
-	argv, err := execForm(ep.args)
-	if err != nil {
-		t.Fatalf("line %d: ENTRYPOINT %v", ep.line, err)
+	if ep.PrependShell {
+		t.Errorf("%s: ENTRYPOINT in shell form: a shell would stand between the exporter and its signals", lines(ep.Location()))
 	}
-	if len(argv) == 0 || argv[0] != entrypointBin {
-		t.Errorf("line %d: ENTRYPOINT %q: want [%q ...]", ep.line, argv, entrypointBin)
+	if len(ep.CmdLine) == 0 || ep.CmdLine[0] != entrypointBin {
+		t.Errorf("%s: ENTRYPOINT %q: want [%q ...]", lines(ep.Location()), ep.CmdLine, entrypointBin)
 	}
-	if _, ok := final.last("CMD"); ok {
+	if _, ok := last[*instructions.CmdCommand](final); ok {
 		// A CMD would be appended to ENTRYPOINT; the exporter needs no args.
 		t.Log("final stage has a CMD: make sure its arguments are meant as defaults")
 	}
@@ -127,21 +126,15 @@ func TestDockerfileFinalStage(t *testing.T) {
 	// The binary copied from the builder is the one the entry point runs.
 	_, dst, builder := copyFromBuilder(t, df)
 	if dst != entrypointBin && path.Join(dst, binaryName) != entrypointBin {
-		t.Errorf("COPY --from=%s puts the binary at %s, ENTRYPOINT runs %s", builder.name, dst, entrypointBin)
+		t.Errorf("COPY --from=%s puts the binary at %s, ENTRYPOINT runs %s", builder.Name, dst, entrypointBin)
 	}
 
-	// OCI image labels.
+	// OCI image labels, the build's own ones filled from the build arguments.
 	labels := map[string]string{}
-	for _, in := range final.all("LABEL") {
-		words, err := shellWords(in.args, func(name string) (string, error) {
-			return "${" + name + "}", nil
-		})
-		if err != nil {
-			t.Fatalf("line %d: LABEL: %v", in.line, err)
-		}
-		for _, w := range words {
-			k, v, _ := strings.Cut(w, "=")
-			labels[k] = v
+	labelCmds, _ := commands[*instructions.LabelCommand](final)
+	for _, l := range labelCmds {
+		for _, kv := range l.Labels {
+			labels[kv.Key] = kv.Value
 		}
 	}
 	for _, k := range []string{"title", "description", "source", "version", "revision", "created"} {
@@ -150,8 +143,11 @@ func TestDockerfileFinalStage(t *testing.T) {
 			t.Errorf("missing LABEL %s", key)
 		}
 	}
-	if v := labels["org.opencontainers.image.version"]; v != "${VERSION}" {
-		t.Errorf("LABEL org.opencontainers.image.version=%q: want it from ARG VERSION", v)
+	for label, arg := range map[string]string{"version": "VERSION", "revision": "REVISION", "created": "BUILD_DATE"} {
+		key := "org.opencontainers.image." + label
+		if got := labels[key]; got != withVersion[arg] {
+			t.Errorf("LABEL %s=%q with --build-arg %s=%s: want it from ARG %s", key, got, arg, withVersion[arg], arg)
+		}
 	}
 }
 
@@ -160,159 +156,133 @@ func TestDockerfileVersionMatchesVersionFile(t *testing.T) {
 	if want == "" {
 		t.Fatal("VERSION file is empty")
 	}
-	df := loadDockerfile(t)
+	df := loadDockerfile(t, nil)
 	seen := false
 	for _, st := range df.stages {
-		if v, ok := df.argDefault(st, "VERSION"); ok {
+		if v, ok := st.args["VERSION"]; ok {
 			seen = true
 			if v != want {
-				t.Errorf("stage %q: ARG VERSION=%s, VERSION file says %s", st.name, v, want)
+				t.Errorf("stage %q: ARG VERSION=%s, VERSION file says %s", st.Name, v, want)
 			}
 		}
 	}
 	if !seen {
-		t.Error("the Dockerfile declares no ARG VERSION")
+		t.Error("the Dockerfile declares no ARG VERSION with a default")
 	}
 }
 
 func TestDockerignore(t *testing.T) {
-	f, err := os.Open(repoFile(t, ".dockerignore"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ign, err := parseDockerignore(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pm := loadDockerignore(t)
 	for _, p := range []string{".git/HEAD", ".tools/bin/golangci-lint", binaryName, "examples/prometheus.yml", "dashboards/dashboardtest/go.mod", "collector/coverage.out"} {
-		if !ign.excluded(p) {
+		if !excluded(t, pm, p) {
 			t.Errorf(".dockerignore keeps %s in the build context", p)
 		}
 	}
 	for _, p := range []string{"go.mod", "go.sum", "main.go", "VERSION", "collector/collector.go", "vocode/client.go"} {
-		if ign.excluded(p) {
+		if excluded(t, pm, p) {
 			t.Errorf(".dockerignore drops %s, which the build needs", p)
 		}
 	}
 }
 
-func TestDockerignoreMatching(t *testing.T) {
-	ign, err := parseDockerignore(strings.NewReader("# c\n/dist\n*.md\n!README.md\n**/testdata\nfoo/*/bar\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for p, want := range map[string]bool{
-		"dist":                   true,
-		"dist/a/b":               true,
-		"x/dist":                 false,
-		"NOTES.md":               true,
-		"README.md":              false,
-		"docs/NOTES.md":          false,
-		"testdata/x":             true,
-		"a/b/testdata/x.json":    true,
-		"foo/x/bar":              true,
-		"foo/x/y/bar":            false,
-		"collector/collector.go": false,
-	} {
-		if got := ign.excluded(p); got != want {
-			t.Errorf("excluded(%q) = %v, want %v", p, got, want)
-		}
-	}
-}
-
-func TestShellWords(t *testing.T) {
-	vars := map[string]string{"A": "1", "B": "two words"}
-	lookup := func(n string) (string, error) { return vars[n], nil }
-	got, err := shellWords(`X=$A go build -ldflags "-X p.V=${B} \"q\"" 'lit $A' -o /out/x .`, lookup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"X=1", "go", "build", "-ldflags", `-X p.V=two words "q"`, "lit $A", "-o", "/out/x", "."}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("got %q\nwant %q", got, want)
-	}
-	for _, bad := range []string{"a && b", "a; b", "a | b", "echo $(date)", "echo `date`", "a > f", "${X:-y}"} {
-		if _, err := shellWords(bad, lookup); err == nil {
-			t.Errorf("shellWords(%q): want an error", bad)
-		}
-	}
-}
-
-// builderBuild is the builder stage's build line, ready to run outside Docker.
-type builderBuild struct {
-	line   int
-	env    map[string]string // VAR=value prefixes of the command
+// buildLine is the builder stage's `go build`, ready to run outside Docker.
+type buildLine struct {
+	where  string
+	env    map[string]string // the RUN's environment: ARG, ENV, then the line's own VAR=value
 	argv   []string          // go build ...
 	output string            // the -o argument as written
 }
 
-func extractBuild(t *testing.T, df *dockerfile, st *stage, buildArgs map[string]string) builderBuild {
-	t.Helper()
-	var runs []instruction
-	for _, in := range st.all("RUN") {
-		if strings.Contains(in.args, "go build") {
-			runs = append(runs, in)
-		}
-	}
-	if len(runs) != 1 {
-		t.Fatalf("builder stage %q: want exactly one RUN with `go build`, found %d", st.name, len(runs))
-	}
-	in := runs[0]
+// errNoGlob keeps globbing out of the expansion, see extractBuild.
+var errNoGlob = errors.New("unquoted glob patterns are not supported in the build line")
 
-	env := df.env(st, buildArgs)
-	// BuildKit's automatic platform arguments: building here stands in for
-	// building for the platform of this machine.
-	platform := map[string]string{
-		"TARGETOS": runtime.GOOS, "TARGETARCH": runtime.GOARCH, "TARGETPLATFORM": runtime.GOOS + "/" + runtime.GOARCH,
-		"BUILDOS": runtime.GOOS, "BUILDARCH": runtime.GOARCH, "BUILDPLATFORM": runtime.GOOS + "/" + runtime.GOARCH,
-	}
-	lookup := func(name string) (string, error) {
-		if v, ok := env[name]; ok {
-			if p, isPlatform := platform[name]; isPlatform && v == "" {
-				return p, nil
-			}
-			return v, nil
+// extractBuild parses the RUN that holds `go build` as the builder's /bin/sh
+// would and expands it with the ARG and ENV values the RUN sees. It must be
+// one simple command, so that it can be run here as it is written.
+func extractBuild(t *testing.T, builder *stage) buildLine {
+	t.Helper()
+	runs, envs := commands[*instructions.RunCommand](builder)
+	var idx []int
+	for i, r := range runs {
+		if strings.Contains(strings.Join(r.CmdLine, " "), "go build") {
+			idx = append(idx, i)
 		}
-		// In the shell an unset variable is empty; refuse it here, since it
-		// is almost certainly a mistake in the build line.
-		t.Errorf("line %d: the build line uses $%s, which no ARG or ENV of the stage declares", in.line, name)
-		return "", nil
 	}
-	words, err := shellWords(runCommand(in.args), lookup)
+	if len(idx) != 1 {
+		t.Fatalf("builder stage %q: want exactly one RUN with `go build`, found %d", builder.Name, len(idx))
+	}
+	run, env := runs[idx[0]], envs[idx[0]]
+	b := buildLine{where: lines(run.Location()), env: maps.Clone(env)}
+	if !run.PrependShell {
+		t.Fatalf("%s: the go build RUN is in exec form; write it as a shell command line", b.where)
+	}
+
+	script := strings.Join(run.CmdLine, " ")
+	file, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(script), "")
 	if err != nil {
-		t.Fatalf("line %d: %v", in.line, err)
+		t.Fatalf("%s: %v", b.where, err)
 	}
-	b := builderBuild{line: in.line, env: map[string]string{}}
-	for len(words) > 0 {
-		k, v, ok := strings.Cut(words[0], "=")
-		if !ok || k == "" || strings.ContainsAny(k, "-./") {
-			break
+	var call *syntax.CallExpr
+	if len(file.Stmts) == 1 {
+		st := file.Stmts[0]
+		call, _ = st.Cmd.(*syntax.CallExpr)
+		if st.Negated || st.Background || st.Coprocess || len(st.Redirs) > 0 {
+			call = nil
 		}
-		b.env[k] = v
-		words = words[1:]
 	}
-	// ENV instructions are part of the environment too.
-	for _, e := range st.all("ENV") {
-		for k, v := range parseEnvDecl(e.args) {
-			if _, ok := b.env[k]; !ok {
-				b.env[k] = v
+	if call == nil {
+		t.Fatalf("%s: the RUN must be a single `[VAR=value ...] go build ...` command, got %q", b.where, script)
+	}
+
+	var pairs []string
+	for k, v := range env {
+		pairs = append(pairs, k+"="+v)
+	}
+	cfg := &expand.Config{
+		Env: expand.ListEnviron(pairs...),
+		// An unset variable is empty to the shell; here it is almost
+		// certainly a mistake in the build line.
+		NoUnset: true,
+		// With no CmdSubst, a command substitution is an error.
+		// dash globs in the builder's WORKDIR, which this test cannot
+		// reproduce; a failing ReadDir2 turns a glob into an error.
+		ReadDir2: func(string) ([]fs.DirEntry, error) { return nil, errNoGlob },
+	}
+	for _, a := range call.Assigns {
+		if a.Append || a.Naked || a.Index != nil || a.Array != nil {
+			t.Fatalf("%s: %q is not a plain VAR=value assignment", b.where, script)
+		}
+		v := ""
+		if a.Value != nil {
+			if v, err = expand.Literal(cfg, a.Value); err != nil {
+				t.Fatalf("%s: %s=: %v", b.where, a.Name.Value, err)
+			}
+		}
+		b.env[a.Name.Value] = v
+	}
+	// dash does no brace expansion, expand.Fields does: keep braces out.
+	for _, w := range call.Args {
+		for _, p := range w.Parts {
+			if lit, ok := p.(*syntax.Lit); ok && strings.ContainsAny(lit.Value, "{}") {
+				t.Fatalf("%s: unquoted brace in %q: dash and this test would read it differently", b.where, lit.Value)
 			}
 		}
 	}
-	if len(words) < 2 || words[0] != "go" || words[1] != "build" {
-		t.Fatalf("line %d: the RUN must be a single `[VAR=value ...] go build ...` command, got %q", in.line, words)
+	if b.argv, err = expand.Fields(cfg, call.Args...); err != nil {
+		t.Fatalf("%s: %v", b.where, err)
 	}
-	b.argv = words
-	for i, w := range words {
-		if w == "-o" && i+1 < len(words) {
-			b.output = words[i+1]
+	if len(b.argv) < 2 || b.argv[0] != "go" || b.argv[1] != "build" {
+		t.Fatalf("%s: the RUN must be a single `[VAR=value ...] go build ...` command, got %q", b.where, b.argv)
+	}
+	for i, w := range b.argv {
+		if w == "-o" && i+1 < len(b.argv) {
+			b.output = b.argv[i+1]
 		} else if v, ok := strings.CutPrefix(w, "-o="); ok {
 			b.output = v
 		}
 	}
 	if b.output == "" {
-		t.Fatalf("line %d: go build has no -o", in.line)
+		t.Fatalf("%s: go build has no -o", b.where)
 	}
 	return b
 }
@@ -326,25 +296,15 @@ func TestDockerfileBuilderProducesStaticBinary(t *testing.T) {
 		t.Fatalf("go not on PATH: %v", err)
 	}
 	root := repoRoot(t)
-	df := loadDockerfile(t)
+	df := loadDockerfile(t, testBuildArgs)
 	src, _, builder := copyFromBuilder(t, df)
-
-	// Distinct values stand in for `docker build --build-arg ...`, so the
-	// test sees every -X reach prometheus/common/version. VERSION keeps the
-	// Dockerfile's default.
-	buildArgs := map[string]string{
-		"REVISION":   "0123456789abcdef-release-test",
-		"BRANCH":     "release-test-branch",
-		"BUILD_USER": "release-test-user",
-		"BUILD_DATE": "20260102-03:04:05",
-	}
-	b := extractBuild(t, df, builder, buildArgs)
+	b := extractBuild(t, builder)
 
 	if got := b.env["CGO_ENABLED"]; got != "0" {
-		t.Errorf("line %d: build runs with CGO_ENABLED=%q, want 0", b.line, got)
+		t.Errorf("%s: build runs with CGO_ENABLED=%q, want 0", b.where, got)
 	}
 	if b.output != src && path.Join(b.output, binaryName) != src {
-		t.Errorf("line %d: go build writes %s but the final stage copies %s", b.line, b.output, src)
+		t.Errorf("%s: go build writes %s but the final stage copies %s", b.where, b.output, src)
 	}
 	ldflags := ""
 	for i, w := range b.argv {
@@ -356,25 +316,14 @@ func TestDockerfileBuilderProducesStaticBinary(t *testing.T) {
 	}
 	for _, v := range []string{"Version", "Revision", "Branch", "BuildUser", "BuildDate"} {
 		if !strings.Contains(ldflags, "-X "+versionPkg+"."+v+"=") {
-			t.Errorf("line %d: -ldflags does not set %s.%s", b.line, versionPkg, v)
+			t.Errorf("%s: -ldflags does not set %s.%s", b.where, versionPkg, v)
 		}
 	}
 
 	// The build context as Docker would send it.
 	tmp := t.TempDir()
 	ctxDir := filepath.Join(tmp, "context")
-	ignFile, err := os.Open(filepath.Join(root, ".dockerignore"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ign, err := parseDockerignore(ignFile)
-	ignFile.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := copyContext(root, ctxDir, ign); err != nil {
-		t.Fatal(err)
-	}
+	copyContext(t, root, ctxDir, loadDockerignore(t))
 
 	out := filepath.Join(tmp, "out", binaryName)
 	argv := append([]string(nil), b.argv[1:]...)
@@ -391,7 +340,7 @@ func TestDockerfileBuilderProducesStaticBinary(t *testing.T) {
 	cmd := exec.CommandContext(ctx, goBin, argv...)
 	cmd.Dir = ctxDir
 	cmd.Env = buildEnv(b.env)
-	t.Logf("line %d: %s go %s", b.line, envPrefix(b.env), quoteWords(argv))
+	t.Logf("%s: %s go %s", b.where, envPrefix(b.env), quoteWords(argv))
 	if outp, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the builder's go build failed: %v\n%s", err, outp)
 	}
@@ -409,10 +358,10 @@ func TestDockerfileBuilderProducesStaticBinary(t *testing.T) {
 	text := string(vout)
 	for _, want := range []string{
 		binaryName + ", version " + version,
-		"branch: " + buildArgs["BRANCH"],
-		"revision: " + buildArgs["REVISION"],
-		"build user:       " + buildArgs["BUILD_USER"],
-		"build date:       " + buildArgs["BUILD_DATE"],
+		"branch: " + testBuildArgs["BRANCH"],
+		"revision: " + testBuildArgs["REVISION"],
+		"build user:       " + testBuildArgs["BUILD_USER"],
+		"build date:       " + testBuildArgs["BUILD_DATE"],
 		"go version:       go",
 	} {
 		if !strings.Contains(text, want) {
@@ -543,31 +492,24 @@ func TestStaticELFCheckSeesDynamicBinaries(t *testing.T) {
 // The builder image's Go must be the release go.mod asks for (major.minor;
 // the golang:1.N tag follows the latest patch release).
 func TestDockerfileGoVersion(t *testing.T) {
-	df := loadDockerfile(t)
-	var goVersion string
-	for _, a := range df.globalArgs {
-		if a.name == "GO_VERSION" {
-			goVersion = a.value
-		}
-	}
+	df := loadDockerfile(t, nil)
 	builder := df.stages[0]
-	image := strings.ReplaceAll(builder.base, "${GO_VERSION}", goVersion)
-	tag, ok := strings.CutPrefix(image, "golang:")
+	tag, ok := strings.CutPrefix(builder.base, "golang:")
 	if !ok {
 		t.Fatalf("first stage FROM %s: want a golang:<version> builder", builder.base)
 	}
-	var modGo string
-	for _, line := range strings.Split(readRepoFile(t, "go.mod"), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
-			modGo = strings.TrimSpace(v)
-		}
+	mod, err := modfile.ParseLax("go.mod", []byte(readRepoFile(t, "go.mod")), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	parts := strings.SplitN(modGo, ".", 3)
-	if len(parts) < 2 {
-		t.Fatalf("cannot read the go directive %q of go.mod", modGo)
+	if mod.Go == nil {
+		t.Fatal("go.mod has no go directive")
 	}
-	want := parts[0] + "." + parts[1]
+	want := strings.TrimPrefix(semver.MajorMinor("v"+mod.Go.Version), "v")
+	if want == "" {
+		t.Fatalf("cannot read the go directive %q of go.mod", mod.Go.Version)
+	}
 	if tag != want && !strings.HasPrefix(tag, want+".") && !strings.HasPrefix(tag, want+"-") {
-		t.Errorf("builder image golang:%s, go.mod asks for go %s", tag, modGo)
+		t.Errorf("builder image golang:%s, go.mod asks for go %s", tag, mod.Go.Version)
 	}
 }

@@ -1,7 +1,6 @@
 package release
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/unit"
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/vocode-exporter/vocode_exporter/internal/e2e"
@@ -447,38 +447,21 @@ func firstNonEmpty(v ...string) string {
 // every value in order.
 type unitFile map[string]map[string][]string
 
+// parseUnit reads a unit file with go-systemd's reader, which follows
+// systemd's syntax (continuation lines, comments, empty assignments).
 func parseUnit(r io.Reader) (unitFile, error) {
-	u := unitFile{}
-	var section string
-	var cont strings.Builder
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if cont.Len() > 0 {
-			line = cont.String() + " " + line
-			cont.Reset()
-		}
-		if strings.HasSuffix(line, `\`) {
-			cont.WriteString(strings.TrimSpace(strings.TrimSuffix(line, `\`)))
-			continue
-		}
-		switch {
-		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";"):
-		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
-			section = line[1 : len(line)-1]
-			if u[section] == nil {
-				u[section] = map[string][]string{}
-			}
-		default:
-			k, v, ok := strings.Cut(line, "=")
-			if !ok || section == "" {
-				return nil, fmt.Errorf("cannot read %q", line)
-			}
-			k = strings.TrimSpace(k)
-			u[section][k] = append(u[section][k], strings.TrimSpace(v))
-		}
+	opts, err := unit.DeserializeOptions(r)
+	if err != nil {
+		return nil, err
 	}
-	return u, sc.Err()
+	u := unitFile{}
+	for _, o := range opts {
+		if u[o.Section] == nil {
+			u[o.Section] = map[string][]string{}
+		}
+		u[o.Section][o.Name] = append(u[o.Section][o.Name], o.Value)
+	}
+	return u, nil
 }
 
 func TestSystemdUnit(t *testing.T) {

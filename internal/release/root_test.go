@@ -1,53 +1,42 @@
 package release
 
 import (
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/mod/modfile"
 )
 
-var (
-	rootOnce sync.Once
-	rootDir  string
-	rootErr  string
-)
+const exporterModule = "github.com/vocode-exporter/vocode_exporter"
 
-// repoRoot returns the directory holding the main module's go.mod.
+// findRoot relies on go test running a package's tests in its directory,
+// and on this module living at internal/release of the exporter's tree.
+var findRoot = sync.OnceValues(func() (string, error) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	if got := modfile.ModulePath(b); got != exporterModule {
+		return "", fmt.Errorf("%s/go.mod is module %q, not %s", root, got, exporterModule)
+	}
+	return root, nil
+})
+
+// repoRoot returns the directory holding the exporter module's go.mod.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	rootOnce.Do(func() {
-		if out, err := exec.Command("go", "env", "GOMOD").Output(); err == nil {
-			gomod := strings.TrimSpace(string(out))
-			if gomod != "" && gomod != os.DevNull {
-				rootDir = filepath.Dir(gomod)
-				return
-			}
-		}
-		dir, err := os.Getwd()
-		if err != nil {
-			rootErr = err.Error()
-			return
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				rootDir = dir
-				return
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				rootErr = "no go.mod found above the test directory"
-				return
-			}
-			dir = parent
-		}
-	})
-	if rootDir == "" {
-		t.Fatalf("cannot find the repository root: %s", rootErr)
+	root, err := findRoot()
+	if err != nil {
+		t.Fatalf("cannot find the repository root: %v", err)
 	}
-	return rootDir
+	return root
 }
 
 // repoFile returns the path of a file given relative to the repository root.
