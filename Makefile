@@ -32,7 +32,11 @@ GOLANGCI_LINT         := $(TOOLS_DIR)/golangci-lint
 # Test-only Go modules, kept apart so that their heavy dependencies stay out of
 # the exporter's go.mod. The root's ./... stops at their go.mod files, so each
 # target that should cover them names them.
-SUB_MODULES := dashboards/dashboardtest internal/release
+SUB_MODULES := dashboards/dashboardtest internal/release status/statustest
+
+# Where tests leave files for people to look at (the status page's
+# screenshot); go test -artifacts puts them under _artifacts/ there.
+ARTIFACTS_DIR ?= $(CURDIR)/test-artifacts
 
 # Alerting rules and their unit tests (files named *_test.yml).
 RULE_FILES      = $(filter-out %_test.yml,$(wildcard alerts/*.yml))
@@ -59,18 +63,21 @@ version: build ## Build, then print the binary's --version.
 .PHONY: test
 # Tests that need promtool or Prometheus fail instead of skipping under make test.
 test: export VOCODE_E2E_REQUIRE_PROMETHEUS = 1
-test: test-tools ## Vet every module, run the exporter's tests with -race, then rules, dashboards, release checks.
+test: test-tools ## Vet every module, run the exporter's tests with -race, then rules, dashboards, release checks, the browser test.
 	$(GO) vet ./...
 	@set -e; for m in $(SUB_MODULES); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...); done
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
-	$(MAKE) test-rules test-dashboards test-release
+	$(MAKE) test-rules test-dashboards test-release test-browser
 
 .PHONY: test-tools
-test-tools: ## Install Debian's prometheus package (promtool and a real server) when missing.
-	@if ! command -v $(PROMTOOL) >/dev/null || ! command -v prometheus >/dev/null; then \
-		echo ">> installing Debian's prometheus package (promtool and server for the end-to-end tests)"; \
+test-tools: ## Install Debian's prometheus (promtool and a real server) and chromium when missing.
+	@missing=; \
+	{ command -v $(PROMTOOL) >/dev/null && command -v prometheus >/dev/null; } || missing="prometheus"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo ">> installing Debian's $$missing (for the end-to-end and browser tests)"; \
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq prometheus; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
 
 .PHONY: test-short
@@ -91,6 +98,11 @@ test-dashboards: ## Dashboard tests (their own Go module).
 .PHONY: test-release
 test-release: ## Dockerfile, .dockerignore, VERSION and examples/ checks (their own Go module).
 	cd internal/release && $(GO) test -count=1 ./...
+
+.PHONY: test-browser
+test-browser: ## The status page in Debian's chromium (its own Go module); keeps a screenshot in test-artifacts/.
+	mkdir -p $(ARTIFACTS_DIR)
+	cd status/statustest && $(GO) test -count=1 -artifacts -outputdir=$(ARTIFACTS_DIR) -v ./...
 
 .PHONY: lint
 lint: golangci-lint ## golangci-lint on every Go module of the tree.
