@@ -244,7 +244,7 @@ func (a *Account) report(err error) {
 		if errors.Is(cause, errAccountRemoved) {
 			why = cause.Error()
 		}
-		a.logger.Info("walk cancelled: " + why)
+		a.logger.Info("walk cancelled", "why", why)
 		return
 	}
 	reason := vocode.ReasonOf(err)

@@ -115,7 +115,7 @@ func TestReloadRemovesAccountMidWalk(t *testing.T) {
 	if f.accounts.Get("gone") != nil {
 		t.Error("Get still finds the removed account")
 	}
-	if !strings.Contains(f.logs.String(), "walk cancelled: account removed from the configuration") {
+	if !strings.Contains(f.logs.String(), `msg="walk cancelled" account=gone why="account removed from the configuration"`) {
 		t.Errorf("the cancelled walk was not logged as such:\n%s", f.logs.String())
 	}
 	if strings.Contains(f.logs.String(), "level=ERROR") {

@@ -22,7 +22,10 @@ func TestBudgetBounds(t *testing.T) {
 				return
 			}
 			n := now.Add(1)
-			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			for p := peak.Load(); n > p; p = peak.Load() {
+				if peak.CompareAndSwap(p, n) {
+					break
+				}
 			}
 			time.Sleep(time.Millisecond)
 			now.Add(-1)
