@@ -109,12 +109,17 @@ func (a *Account) sameAPI(cfg config.Account) bool {
 	return a.cfg.URL == cfg.URL && subtle.ConstantTimeCompare([]byte(a.cfg.Key()), []byte(cfg.Key())) == 1
 }
 
-// use makes client, built from cfg, the account's client. A walk in flight
-// finishes on the client it started with, for the scrapes already sharing it.
+// use applies cfg to the account, with client, built from cfg, as its new
+// client; a nil client keeps the current one (cfg reaches the API as before).
+// A walk in flight finishes on the client it started with, for the scrapes
+// already sharing it.
 func (a *Account) use(cfg config.Account, client *vocode.Client) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.cfg, a.client = cfg, client
+	a.cfg = cfg
+	if client != nil {
+		a.client = client
+	}
 }
 
 // close ends the account: its walk in flight is cancelled.

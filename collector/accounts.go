@@ -156,9 +156,7 @@ func (s *Accounts) apply() (err error) {
 	list := make([]*Account, len(next))
 	byName := make(map[string]*Account, len(next))
 	for i, p := range next {
-		if p.client != nil {
-			p.account.use(p.cfg, p.client)
-		}
+		p.account.use(p.cfg, p.client)
 		list[i], byName[p.cfg.Name] = p.account, p.account
 	}
 	s.mu.Lock()

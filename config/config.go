@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	promconfig "github.com/prometheus/common/config"
@@ -35,6 +36,9 @@ type Account struct {
 	// $VOCODE_API_KEY); it is safe to print, the key is not.
 	KeySource string
 	key       promconfig.Secret
+	// Expected holds the least number of connections of each type the
+	// account should have ("twilio": 3); nil when none is configured.
+	Expected map[string]int
 }
 
 // Key returns the API key. It is the one place the key is handed out: to
@@ -59,9 +63,74 @@ type accountFile struct {
 	URL        string            `yaml:"url,omitempty"`
 	APIKey     promconfig.Secret `yaml:"api_key,omitempty"`
 	APIKeyFile string            `yaml:"api_key_file,omitempty"`
+	Expected   map[string]count  `yaml:"expected_connections,omitempty"`
 }
 
+// count is an expected number of connections. The YAML decoder would take
+// 2.5 for an int and keep 2; a count must be written as a whole number.
+type count int
+
+func (c *count) UnmarshalYAML(node *yaml.Node) error {
+	n, err := strconv.Atoi(node.Value)
+	if node.Kind != yaml.ScalarNode || node.ShortTag() != "!!int" || err != nil {
+		return valueError(fmt.Sprintf("line %d: a count must be a whole number of 0 or more, as in twilio: 3", node.Line))
+	}
+	*c = count(n)
+	return nil
+}
+
+// valueError is a value our decoders refused: well-formed YAML, wrong value.
+// Its text names the line and quotes nothing.
+type valueError string
+
+func (e valueError) Error() string { return string(e) }
+
 var validName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// validType is a connection type as the `type` label shows it: the API's
+// type without its "account_connection_" prefix. Types the exporter does
+// not know yet are allowed: the API may add some.
+var validType = regexp.MustCompile(`^[a-z0-9_]+$`)
+
+// checkExpected validates expected connection counts: known or unknown type
+// names, whole counts of 0 or more. An empty map means none configured.
+func checkExpected(in map[string]int) (map[string]int, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]int, len(in))
+	for typ, n := range in {
+		switch {
+		case !validType.MatchString(typ):
+			return nil, fmt.Errorf("type %q may hold only lower-case letters, digits and '_' (as in twilio, openai)", typ)
+		case n < 0:
+			return nil, fmt.Errorf("%s: %d is negative; the count is a whole number of 0 or more", typ, n)
+		}
+		out[typ] = n
+	}
+	return out, nil
+}
+
+// ParseExpected reads --vocode.expected-connections values, each TYPE=COUNT
+// (twilio=3). A type given twice is an error, not a silent override.
+func ParseExpected(values []string) (map[string]int, error) {
+	raw := map[string]int{}
+	for _, v := range values {
+		typ, count, ok := strings.Cut(v, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not TYPE=COUNT (as in twilio=3)", v)
+		}
+		n, err := strconv.Atoi(count)
+		if err != nil {
+			return nil, fmt.Errorf("%q: the count %q is not a whole number", v, count)
+		}
+		if _, dup := raw[typ]; dup {
+			return nil, fmt.Errorf("type %q is given twice", typ)
+		}
+		raw[typ] = n
+	}
+	return checkExpected(raw)
+}
 
 // Load reads and validates the config file at path and reads the key files
 // it names; relative key file paths are taken from the config file's folder.
@@ -120,6 +189,17 @@ func (af accountFile) resolve(defaultURL, dir string) (Account, error) {
 		return Account{}, fmt.Errorf("name %q may hold only letters, digits, '_' and '-'", af.Name)
 	}
 	acc := Account{Name: af.Name, URL: af.URL}
+	if af.Expected != nil {
+		raw := make(map[string]int, len(af.Expected))
+		for typ, n := range af.Expected {
+			raw[typ] = int(n)
+		}
+		expected, err := checkExpected(raw)
+		if err != nil {
+			return Account{}, fmt.Errorf("account %s: expected_connections: %w", af.Name, err)
+		}
+		acc.Expected = expected
+	}
 	if acc.URL == "" {
 		acc.URL = defaultURL
 	}
@@ -213,6 +293,7 @@ var (
 	unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 	notAList     = regexp.MustCompile(`cannot unmarshal (\w+) into \[\]config\.accountFile`)
 	notAnAccount = regexp.MustCompile(`cannot unmarshal (\w+) into config\.accountFile`)
+	notCounts    = regexp.MustCompile(`cannot unmarshal (\w+) into map\[string\]config\.count`)
 	// The decoder quotes scalar values in backticks; a value may be a key.
 	quotedValue = regexp.MustCompile("\\s*`[^`]*`")
 )
@@ -220,6 +301,10 @@ var (
 // yamlError rewords the decoder's messages for people: "field x not found in
 // type config.accountFile" becomes `unknown key "x"`, with its line.
 func yamlError(err error) error {
+	var ve valueError
+	if errors.As(err, &ve) {
+		return ve
+	}
 	var te *yaml.TypeError
 	if !errors.As(err, &te) {
 		// Errors of tag resolution quote the value too ("cannot decode
@@ -232,6 +317,7 @@ func yamlError(err error) error {
 		m = unknownField.ReplaceAllString(m, `unknown key "$1"`)
 		m = notAList.ReplaceAllString(m, "`accounts` must be a list of accounts, not a $1")
 		m = notAnAccount.ReplaceAllString(m, "each account must be a map of name, url and api_key or api_key_file, not a $1")
+		m = notCounts.ReplaceAllString(m, "expected_connections must be a map of type: count, as in twilio: 3, not a $1")
 		msgs[i] = m
 	}
 	return errors.New(strings.Join(msgs, "; "))
@@ -242,6 +328,12 @@ func (c *Config) YAML() string {
 	var f file
 	for _, a := range c.accounts {
 		af := accountFile{Name: a.Name, URL: a.URL}
+		if a.Expected != nil {
+			af.Expected = make(map[string]count, len(a.Expected))
+			for typ, n := range a.Expected {
+				af.Expected[typ] = count(n)
+			}
+		}
 		if a.KeySource == "api_key" || strings.HasPrefix(a.KeySource, "$") {
 			af.APIKey = a.key
 		} else {

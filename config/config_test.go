@@ -28,27 +28,68 @@ func TestLoadValid(t *testing.T) {
 			t.Errorf("account %d = %s key %q, want %+v", i, a, a.Key(), w)
 		}
 	}
+	if e := got[0].Expected; len(e) != 3 || e["twilio"] != 3 || e["openai"] != 1 || e["telnyx"] != 0 {
+		t.Errorf("expected connections of %s = %v", got[0].Name, e)
+	}
+	if got[1].Expected != nil {
+		t.Errorf("expected connections of %s = %v, want none", got[1].Name, got[1].Expected)
+	}
+}
+
+func TestParseExpected(t *testing.T) {
+	tests := []struct {
+		in   []string
+		want map[string]int
+		err  string
+	}{
+		{nil, nil, ""},
+		{[]string{"twilio=3"}, map[string]int{"twilio": 3}, ""},
+		{[]string{"twilio=3", "openai=0", "telnyx=1"}, map[string]int{"twilio": 3, "openai": 0, "telnyx": 1}, ""},
+		{[]string{"twilio"}, nil, `"twilio" is not TYPE=COUNT (as in twilio=3)`},
+		{[]string{"twilio=2.5"}, nil, `"twilio=2.5": the count "2.5" is not a whole number`},
+		{[]string{"twilio=-1"}, nil, "twilio: -1 is negative"},
+		{[]string{"twilio=3", "twilio=4"}, nil, `type "twilio" is given twice`},
+		{[]string{"Twilio=3"}, nil, `type "Twilio" may hold only lower-case letters`},
+		{[]string{"=3"}, nil, `type "" may hold only`},
+	}
+	for _, tt := range tests {
+		got, err := ParseExpected(tt.in)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseExpected(%q) = %v, want an error with %q", tt.in, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("ParseExpected(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
 }
 
 // Each invalid file fails with an error that says exactly what is wrong and
 // where, and never quotes a key.
 func TestLoadInvalid(t *testing.T) {
 	tests := map[string]string{
-		"invalid_unknown_key.yml":      `line 3: unknown key "api_kee"`,
-		"invalid_duplicate_name.yml":   `accounts[1]: name "production" is already used by accounts[0]`,
-		"invalid_name.yml":             `accounts[0]: name "prod eu" may hold only letters, digits, '_' and '-'`,
-		"invalid_missing_name.yml":     `accounts[0]: name is missing`,
-		"invalid_both_keys.yml":        `accounts[0]: account production: set api_key or api_key_file, not both`,
-		"invalid_no_key.yml":           `accounts[0]: account production: api_key or api_key_file is required`,
-		"invalid_http_url.yml":         `accounts[0]: account production: refusing plain http:// API URL for non-loopback host "api.vocode.dev": the API key would travel in clear; use https://`,
-		"invalid_missing_key_file.yml": `accounts[0]: account production: API key file: open testdata/does-not-exist.key: no such file or directory`,
-		"invalid_empty_key_file.yml":   `accounts[0]: account production: API key file testdata/empty.key is empty`,
-		"invalid_no_accounts.yml":      `no accounts: list at least one under ` + "`accounts`",
-		"invalid_empty.yml":            `empty file: it must list at least one account under ` + "`accounts`",
-		"invalid_syntax.yml":           `invalid YAML: line 2: found a tab character that violates indentation`,
-		"invalid_top_level_key.yml":    `line 1: unknown key "account"`,
-		"invalid_account_not_map.yml":  "line 2: each account must be a map of name, url and api_key or api_key_file, not a str",
-		"invalid_wrong_type.yml":       "line 2: `accounts` must be a list of accounts, not a map",
+		"invalid_unknown_key.yml":       `line 3: unknown key "api_kee"`,
+		"invalid_duplicate_name.yml":    `accounts[1]: name "production" is already used by accounts[0]`,
+		"invalid_name.yml":              `accounts[0]: name "prod eu" may hold only letters, digits, '_' and '-'`,
+		"invalid_missing_name.yml":      `accounts[0]: name is missing`,
+		"invalid_both_keys.yml":         `accounts[0]: account production: set api_key or api_key_file, not both`,
+		"invalid_no_key.yml":            `accounts[0]: account production: api_key or api_key_file is required`,
+		"invalid_http_url.yml":          `accounts[0]: account production: refusing plain http:// API URL for non-loopback host "api.vocode.dev": the API key would travel in clear; use https://`,
+		"invalid_missing_key_file.yml":  `accounts[0]: account production: API key file: open testdata/does-not-exist.key: no such file or directory`,
+		"invalid_empty_key_file.yml":    `accounts[0]: account production: API key file testdata/empty.key is empty`,
+		"invalid_no_accounts.yml":       `no accounts: list at least one under ` + "`accounts`",
+		"invalid_empty.yml":             `empty file: it must list at least one account under ` + "`accounts`",
+		"invalid_syntax.yml":            `invalid YAML: line 2: found a tab character that violates indentation`,
+		"invalid_top_level_key.yml":     `line 1: unknown key "account"`,
+		"invalid_account_not_map.yml":   "line 2: each account must be a map of name, url and api_key or api_key_file, not a str",
+		"invalid_wrong_type.yml":        "line 2: `accounts` must be a list of accounts, not a map",
+		"invalid_expected_negative.yml": `accounts[0]: account production: expected_connections: twilio: -1 is negative; the count is a whole number of 0 or more`,
+		"invalid_expected_fraction.yml": `line 5: a count must be a whole number of 0 or more, as in twilio: 3`,
+		"invalid_expected_string.yml":   `line 5: a count must be a whole number of 0 or more, as in twilio: 3`,
+		"invalid_expected_type.yml":     `accounts[0]: account production: expected_connections: type "Twilio Inc" may hold only lower-case letters, digits and '_' (as in twilio, openai)`,
+		"invalid_expected_list.yml":     "line 4: expected_connections must be a map of type: count, as in twilio: 3, not a seq",
 	}
 	files, _ := filepath.Glob("testdata/invalid_*.yml")
 	if len(files) != len(tests) {

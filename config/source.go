@@ -1,6 +1,9 @@
 package config
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
 // KeyEnv is the environment variable that holds the API key of the account
 // the flags describe.
@@ -14,12 +17,23 @@ type Source struct {
 	File       string // --config.file; when set, only DefaultURL is used besides
 	DefaultURL string // --vocode.url
 	KeyFile    string // --vocode.api-key-file; without it the key is $VOCODE_API_KEY
+	// Expected is --vocode.expected-connections, from ParseExpected: for
+	// the account the flags describe only.
+	Expected map[string]int
 }
 
 // Load reads the configuration from the source, key files included.
 func (s Source) Load() (*Config, error) {
 	if s.File != "" {
+		if len(s.Expected) > 0 {
+			return nil, errors.New("--vocode.expected-connections is for the account the flags describe; with --config.file, set expected_connections per account in the file")
+		}
 		return Load(s.File, s.DefaultURL)
 	}
-	return FromFlags(s.DefaultURL, s.KeyFile, os.Getenv(KeyEnv))
+	cfg, err := FromFlags(s.DefaultURL, s.KeyFile, os.Getenv(KeyEnv))
+	if err != nil {
+		return nil, err
+	}
+	cfg.accounts[0].Expected = s.Expected
+	return cfg, nil
 }
