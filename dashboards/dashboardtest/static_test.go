@@ -348,6 +348,12 @@ var wantAlerts = []string{
 	"VocodeAPILatencyHigh",
 	"VocodeExporterDown",
 	"VocodeExporterRequestBudgetSaturated",
+	"VocodeUsageNearLimit",
+	"VocodeUsageLimitReached",
+	"VocodeNumberConnectionMissing",
+	"VocodeInboundNumberWithoutAgent",
+	"VocodeConnectionsBelowExpected",
+	"VocodeCollectorFailing",
 }
 
 const runbookBase = "https://github.com/vocode-exporter/vocode_exporter/blob/main/alerts/README.md#"
