@@ -31,8 +31,14 @@ const (
 	DefaultBackoff      = 250 * time.Millisecond
 
 	listPath = "/v1/account_connections/list"
-	// EndpointList is the value of the `endpoint` label for the list endpoint.
-	EndpointList = "account_connections_list"
+)
+
+// The values of the `endpoint` label, one for each endpoint the client
+// reads; RequestObserver and Error.Endpoint name endpoints this way.
+const (
+	EndpointList    = "account_connections_list"
+	EndpointNumbers = "numbers_list"
+	EndpointUsage   = "usage"
 )
 
 // RequestObserver is told about every HTTP request the client makes: code is
