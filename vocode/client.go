@@ -1,5 +1,6 @@
 // Package vocode is a client for the parts of Vocode's Hosted API the
-// exporter reads: the paginated list of account connections.
+// exporter reads: the paginated lists of account connections and of phone
+// numbers.
 package vocode
 
 import (
@@ -30,6 +31,7 @@ const (
 	DefaultBackoff      = 250 * time.Millisecond
 
 	connectionsPath = "/v1/account_connections/list"
+	numbersPath     = "/v1/numbers/list"
 )
 
 // The values of the `endpoint` label, one for each endpoint the client
@@ -46,11 +48,14 @@ type RequestObserver func(endpoint, code string, d time.Duration)
 
 // Options tune a Client. The zero value is usable.
 type Options struct {
-	PageSize     int // page size to ask for first; halved on a 422 naming `size`
-	Concurrency  int // most list requests in flight at once
-	MaxBodyBytes int64
-	Retries      int           // retries of 429, 5xx and transport errors; negative disables
-	Backoff      time.Duration // first retry delay, doubled each time
+	PageSize int // page size to ask for first; halved on a 422 naming `size`
+	// NumbersPageSize is PageSize for the numbers list, which learns its
+	// own; 0 means PageSize.
+	NumbersPageSize int
+	Concurrency     int // most list requests in flight at once
+	MaxBodyBytes    int64
+	Retries         int           // retries of 429, 5xx and transport errors; negative disables
+	Backoff         time.Duration // first retry delay, doubled each time
 	// MaxRetryAfter caps how long a Retry-After is honoured when the context
 	// has no deadline.
 	MaxRetryAfter time.Duration
@@ -73,6 +78,7 @@ type Client struct {
 	// One for each list the client walks, each with the page size it has
 	// learned.
 	connections list[Connection]
+	numbers     list[Number]
 }
 
 // New returns a client for the API at baseURL, authenticated with apiKey.
@@ -89,6 +95,12 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	}
 	if opts.PageSize < MinPageSize {
 		opts.PageSize = MinPageSize
+	}
+	if opts.NumbersPageSize <= 0 {
+		opts.NumbersPageSize = opts.PageSize
+	}
+	if opts.NumbersPageSize < MinPageSize {
+		opts.NumbersPageSize = MinPageSize
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -123,6 +135,8 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	c.http = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
 	c.connections = list[Connection]{endpoint: EndpointList, path: connectionsPath, noun: "connection", decode: decodePage}
 	c.connections.pageSize.Store(int64(opts.PageSize))
+	c.numbers = list[Number]{endpoint: EndpointNumbers, path: numbersPath, noun: "number", decode: decodeNumbersPage}
+	c.numbers.pageSize.Store(int64(opts.NumbersPageSize))
 	return c, nil
 }
 
@@ -186,6 +200,10 @@ func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 // PageSize is the page size the client currently asks the connection list
 // for.
 func (c *Client) PageSize() int { return int(c.connections.pageSize.Load()) }
+
+// NumbersPageSize is the page size the client currently asks the numbers
+// list for.
+func (c *Client) NumbersPageSize() int { return int(c.numbers.pageSize.Load()) }
 
 // checkRedirect follows redirects on the API's own scheme and host only: the
 // key must never reach anyone but the configured API, and a 3xx to elsewhere
