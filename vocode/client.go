@@ -1,6 +1,6 @@
 // Package vocode is a client for the parts of Vocode's Hosted API the
 // exporter reads: the paginated lists of account connections and of phone
-// numbers.
+// numbers, and the account's usage.
 package vocode
 
 import (
@@ -32,6 +32,7 @@ const (
 
 	connectionsPath = "/v1/account_connections/list"
 	numbersPath     = "/v1/numbers/list"
+	usagePath       = "/v1/usage"
 )
 
 // The values of the `endpoint` label, one for each endpoint the client
