@@ -56,6 +56,47 @@ func BenchmarkDecodePage(b *testing.B) {
 	_ = sink
 }
 
+// BenchmarkDecodeNumbersPage decodes one page of 100 numbers of the fake's
+// mix, one in six embedding a connection with its credentials, and
+// aggregates it as a collector would: by provider, active, with an agent.
+func BenchmarkDecodeNumbersPage(b *testing.B) {
+	conns := vocodetest.Dataset(50, 50)
+	api := vocodetest.NewAPI(conns, vocodetest.WithNumbers(vocodetest.Numbers(100, conns)))
+	req := httptest.NewRequest(http.MethodGet, "/v1/numbers/list?page=1&size=100", nil)
+	req.Header.Set("Authorization", "Bearer "+vocodetest.DefaultAPIKey)
+	rec := httptest.NewRecorder()
+	api.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("fake API answered %d: %s", rec.Code, rec.Body)
+	}
+	body := rec.Body.Bytes()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	var sink int
+	for b.Loop() {
+		p, err := vocode.DecodeNumbersPage(bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(p.Items) != 100 {
+			b.Fatalf("decoded %d items, want 100", len(p.Items))
+		}
+		byProvider := map[string]int{vocode.ProviderTwilio: 0, vocode.ProviderVonage: 0}
+		active, agents := 0, 0
+		for _, n := range p.Items {
+			byProvider[n.Provider]++
+			if n.Active {
+				active++
+			}
+			if n.HasInboundAgent {
+				agents++
+			}
+		}
+		sink += byProvider[vocode.ProviderTwilio] + active + agents
+	}
+	_ = sink
+}
+
 // BenchmarkWalk walks 10,000 connections (100 pages of 100) against the
 // fake API answering each request after 20 ms. The floor is one round trip
 // for page 1, then the other pages `concurrency` at a time.

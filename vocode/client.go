@@ -1,5 +1,6 @@
 // Package vocode is a client for the parts of Vocode's Hosted API the
-// exporter reads: the paginated list of account connections.
+// exporter reads: the paginated lists of account connections and of phone
+// numbers, and the account's usage.
 package vocode
 
 import (
@@ -17,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -30,9 +30,17 @@ const (
 	DefaultRetries      = 2
 	DefaultBackoff      = 250 * time.Millisecond
 
-	listPath = "/v1/account_connections/list"
-	// EndpointList is the value of the `endpoint` label for the list endpoint.
-	EndpointList = "account_connections_list"
+	connectionsPath = "/v1/account_connections/list"
+	numbersPath     = "/v1/numbers/list"
+	usagePath       = "/v1/usage"
+)
+
+// The values of the `endpoint` label, one for each endpoint the client
+// reads; RequestObserver and Error.Endpoint name endpoints this way.
+const (
+	EndpointList    = "account_connections_list"
+	EndpointNumbers = "numbers_list"
+	EndpointUsage   = "usage"
 )
 
 // RequestObserver is told about every HTTP request the client makes: code is
@@ -41,11 +49,14 @@ type RequestObserver func(endpoint, code string, d time.Duration)
 
 // Options tune a Client. The zero value is usable.
 type Options struct {
-	PageSize     int // page size to ask for first; halved on a 422 naming `size`
-	Concurrency  int // most list requests in flight at once
-	MaxBodyBytes int64
-	Retries      int           // retries of 429, 5xx and transport errors; negative disables
-	Backoff      time.Duration // first retry delay, doubled each time
+	PageSize int // page size to ask for first; halved on a 422 naming `size`
+	// NumbersPageSize is PageSize for the numbers list, which learns its
+	// own; 0 means PageSize.
+	NumbersPageSize int
+	Concurrency     int // most list requests in flight at once
+	MaxBodyBytes    int64
+	Retries         int           // retries of 429, 5xx and transport errors; negative disables
+	Backoff         time.Duration // first retry delay, doubled each time
 	// MaxRetryAfter caps how long a Retry-After is honoured when the context
 	// has no deadline.
 	MaxRetryAfter time.Duration
@@ -65,9 +76,10 @@ type Client struct {
 	http *http.Client
 	opts Options
 	bufs sync.Pool // *bytes.Buffer for response bodies
-	// pageSize is the size that last worked; remembered so that a 422 on
-	// size costs one extra request per account, not one per scrape.
-	pageSize atomic.Int64
+	// One for each list the client walks, each with the page size it has
+	// learned.
+	connections list[Connection]
+	numbers     list[Number]
 }
 
 // New returns a client for the API at baseURL, authenticated with apiKey.
@@ -84,6 +96,12 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	}
 	if opts.PageSize < MinPageSize {
 		opts.PageSize = MinPageSize
+	}
+	if opts.NumbersPageSize <= 0 {
+		opts.NumbersPageSize = opts.PageSize
+	}
+	if opts.NumbersPageSize < MinPageSize {
+		opts.NumbersPageSize = MinPageSize
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -116,7 +134,10 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	}
 	c := &Client{base: base, key: apiKey, opts: opts}
 	c.http = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
-	c.pageSize.Store(int64(opts.PageSize))
+	c.connections = list[Connection]{endpoint: EndpointList, path: connectionsPath, noun: "connection", decode: decodePage}
+	c.connections.pageSize.Store(int64(opts.PageSize))
+	c.numbers = list[Number]{endpoint: EndpointNumbers, path: numbersPath, noun: "number", decode: decodeNumbersPage}
+	c.numbers.pageSize.Store(int64(opts.NumbersPageSize))
 	return c, nil
 }
 
@@ -177,8 +198,13 @@ func (c *Client) URL() string { return c.base.String() }
 // a client that is being replaced, and for tests that check for leaks.
 func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
-// PageSize is the page size the client currently asks for.
-func (c *Client) PageSize() int { return int(c.pageSize.Load()) }
+// PageSize is the page size the client currently asks the connection list
+// for.
+func (c *Client) PageSize() int { return int(c.connections.pageSize.Load()) }
+
+// NumbersPageSize is the page size the client currently asks the numbers
+// list for.
+func (c *Client) NumbersPageSize() int { return int(c.numbers.pageSize.Load()) }
 
 // checkRedirect follows redirects on the API's own scheme and host only: the
 // key must never reach anyone but the configured API, and a 3xx to elsewhere
@@ -196,21 +222,27 @@ var errPageSizeRejected = errors.New("page size rejected")
 // errBodyTooLarge is returned by the body reader once the limit is passed.
 var errBodyTooLarge = errors.New("response body too large")
 
-// ListPage fetches one page, retrying 429, 5xx and transport errors.
-func (c *Client) ListPage(ctx context.Context, page, size int) (*Page, error) {
-	body, err := c.fetch(ctx, page, size)
-	if err != nil {
-		return nil, err
-	}
-	return c.decode(body, page)
+// request is one call of the API: the endpoint it counts under, its path,
+// and for a list, the page and size asked for.
+type request struct {
+	endpoint string
+	path     string
+	page     int // 0 for an endpoint that is not a list
+	size     int
 }
 
-// fetch returns the body of page's 200 answer, read whole, retrying 429,
+// ListPage fetches one page of the connection list, retrying 429, 5xx and
+// transport errors.
+func (c *Client) ListPage(ctx context.Context, page, size int) (*Page, error) {
+	return listPage(ctx, c, &c.connections, page, size)
+}
+
+// fetch returns the body of r's 200 answer, read whole, retrying 429,
 // 5xx and transport errors. Fetching apart from decoding lets a walk give
 // its request slot to the next page while this one is decoded.
-func (c *Client) fetch(ctx context.Context, page, size int) (*bytes.Buffer, error) {
+func (c *Client) fetch(ctx context.Context, r request) (*bytes.Buffer, error) {
 	for attempt := 0; ; attempt++ {
-		body, retryAfter, err := c.fetchOnce(ctx, page, size)
+		body, retryAfter, err := c.fetchOnce(ctx, r)
 		if err == nil {
 			return body, nil
 		}
@@ -263,13 +295,15 @@ func permanent(err error) bool {
 	return errors.As(err, &certErr) || (errors.As(err, &dnsErr) && dnsErr.IsNotFound)
 }
 
-func (c *Client) fetchOnce(ctx context.Context, page, size int) (*bytes.Buffer, time.Duration, error) {
+func (c *Client) fetchOnce(ctx context.Context, r request) (*bytes.Buffer, time.Duration, error) {
 	u := *c.base
-	u.Path += listPath
-	u.RawQuery = "page=" + strconv.Itoa(page) + "&size=" + strconv.Itoa(size)
+	u.Path += r.path
+	if r.page > 0 {
+		u.RawQuery = "page=" + strconv.Itoa(r.page) + "&size=" + strconv.Itoa(r.size)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, 0, &Error{Reason: ReasonClientError, Page: page, Err: err}
+		return nil, 0, &Error{Reason: ReasonClientError, Endpoint: r.endpoint, Page: r.page, Err: err}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.key)
 	req.Header.Set("Accept", "application/json")
@@ -277,7 +311,8 @@ func (c *Client) fetchOnce(ctx context.Context, page, size int) (*bytes.Buffer, 
 
 	release, err := c.opts.Budget.acquire(ctx)
 	if err != nil {
-		return nil, 0, &Error{Reason: ReasonTimeout, Page: page, Detail: "waiting for a slot of the request budget", Err: err}
+		return nil, 0, &Error{Reason: ReasonTimeout, Endpoint: r.endpoint, Page: r.page,
+			Detail: "waiting for a slot of the request budget", Err: err}
 	}
 	// The slot is held until the body is read or dropped: that is when the
 	// request stops costing the API anything.
@@ -287,8 +322,8 @@ func (c *Client) fetchOnce(ctx context.Context, page, size int) (*bytes.Buffer, 
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		c.observe("error", time.Since(start))
-		return nil, 0, &Error{Reason: classifyTransport(err), Page: page, Err: c.redact(err)}
+		c.observe(r.endpoint, "error", time.Since(start))
+		return nil, 0, &Error{Reason: classifyTransport(err), Endpoint: r.endpoint, Page: r.page, Err: c.redact(err)}
 	}
 	defer func() {
 		// Drain a little so the connection can be reused; a large rest is
@@ -298,28 +333,28 @@ func (c *Client) fetchOnce(ctx context.Context, page, size int) (*bytes.Buffer, 
 	}()
 
 	if resp.StatusCode != http.StatusOK {
-		err := c.statusError(resp, page)
-		c.observe(strconv.Itoa(resp.StatusCode), time.Since(start))
+		err := c.statusError(resp, r)
+		c.observe(r.endpoint, strconv.Itoa(resp.StatusCode), time.Since(start))
 		return nil, retryAfter(resp.Header.Get("Retry-After")), err
 	}
-	body, err := c.readBody(resp, page)
-	c.observe("200", time.Since(start))
+	body, err := c.readBody(resp, r)
+	c.observe(r.endpoint, "200", time.Since(start))
 	return body, 0, err
 }
 
-func (c *Client) observe(code string, d time.Duration) {
+func (c *Client) observe(endpoint, code string, d time.Duration) {
 	if c.opts.Observer != nil {
-		c.opts.Observer(EndpointList, code, d)
+		c.opts.Observer(endpoint, code, d)
 	}
 }
 
 // readBody reads a 200 answer's body into a pooled buffer, refusing one over
 // MaxBodyBytes as soon as it is known to be: from Content-Length, or once
 // the limit has been read.
-func (c *Client) readBody(resp *http.Response, page int) (*bytes.Buffer, error) {
+func (c *Client) readBody(resp *http.Response, r request) (*bytes.Buffer, error) {
 	limit := c.opts.MaxBodyBytes
 	if resp.ContentLength > limit {
-		return nil, &Error{Reason: ReasonTooLarge, Page: page, Status: resp.StatusCode,
+		return nil, &Error{Reason: ReasonTooLarge, Endpoint: r.endpoint, Page: r.page, Status: resp.StatusCode,
 			Detail: fmt.Sprintf("Content-Length %d exceeds the %d byte limit", resp.ContentLength, limit)}
 	}
 	buf, _ := c.bufs.Get().(*bytes.Buffer)
@@ -334,29 +369,15 @@ func (c *Client) readBody(resp *http.Response, page int) (*bytes.Buffer, error) 
 	if _, err := buf.ReadFrom(body); err != nil {
 		c.release(buf)
 		if errors.Is(err, errBodyTooLarge) {
-			return nil, &Error{Reason: ReasonTooLarge, Page: page, Status: resp.StatusCode,
+			return nil, &Error{Reason: ReasonTooLarge, Endpoint: r.endpoint, Page: r.page, Status: resp.StatusCode,
 				Detail: fmt.Sprintf("body exceeds the %d byte limit", limit)}
 		}
 		// The body broke off (reset, deadline): a transport problem, not
 		// a malformed page, so it is retried like one.
-		return nil, &Error{Reason: classifyTransport(err), Page: page, Status: resp.StatusCode,
+		return nil, &Error{Reason: classifyTransport(err), Endpoint: r.endpoint, Page: r.page, Status: resp.StatusCode,
 			Detail: "reading body", Err: c.redact(err)}
 	}
 	return buf, nil
-}
-
-// decode decodes a page fetched for page and releases its buffer.
-func (c *Client) decode(body *bytes.Buffer, page int) (*Page, error) {
-	defer c.release(body)
-	p, err := decodePage(body.Bytes())
-	if err != nil {
-		return nil, &Error{Reason: ReasonDecode, Page: page, Status: http.StatusOK, Err: err}
-	}
-	if p.Page != 0 && p.Page != page {
-		return nil, &Error{Reason: ReasonPagination, Page: page, Status: http.StatusOK,
-			Detail: fmt.Sprintf("asked for page %d, the API served page %d", page, p.Page)}
-	}
-	return p, nil
 }
 
 // release returns a body buffer to the pool; decoding copies what it keeps,
@@ -369,8 +390,8 @@ func (c *Client) release(buf *bytes.Buffer) {
 
 // statusError classifies a non-200 response and extracts a short, redacted
 // detail from its body.
-func (c *Client) statusError(resp *http.Response, page int) error {
-	e := &Error{Page: page, Status: resp.StatusCode}
+func (c *Client) statusError(resp *http.Response, r request) error {
+	e := &Error{Endpoint: r.endpoint, Page: r.page, Status: resp.StatusCode}
 	detail, sizeRejected := errorDetail(io.LimitReader(resp.Body, 16<<10))
 	e.Detail = clip(c.redactString(detail))
 	switch code := resp.StatusCode; {

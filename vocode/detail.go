@@ -74,3 +74,18 @@ func clip(s string) string {
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// stripControl removes control characters from text the API sends that
+// becomes a label value or part of a log line, so that it cannot break or
+// forge one. Text without any is returned as it is, at no cost.
+func stripControl(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+}

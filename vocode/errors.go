@@ -37,14 +37,19 @@ func Reasons() []Reason {
 // Its message never contains the API key, a credential or a raw body.
 type Error struct {
 	Reason Reason
-	Page   int    // the page being fetched, 0 when not page specific
-	Status int    // HTTP status, 0 when no response came
-	Detail string // a short, redacted description
-	Err    error  // the underlying error, if any; its text is already safe
+	// Endpoint is the endpoint whose request failed, as the RequestObserver
+	// names it: EndpointList, EndpointNumbers or EndpointUsage. Empty reads
+	// as EndpointList, the one endpoint there was before the field, so that
+	// an Error made without it still says what it did.
+	Endpoint string
+	Page     int    // the list page being fetched, 0 when not page specific
+	Status   int    // HTTP status, 0 when no response came
+	Detail   string // a short, redacted description
+	Err      error  // the underlying error, if any; its text is already safe
 }
 
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("list account connections: %s", e.Reason)
+	msg := operation(e.Endpoint) + ": " + string(e.Reason)
 	if e.Page > 0 {
 		msg += fmt.Sprintf(" on page %d", e.Page)
 	}
@@ -63,6 +68,20 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// operation says what the client was doing at endpoint, in the words that
+// start an Error's message.
+func operation(endpoint string) string {
+	switch endpoint {
+	case "", EndpointList:
+		return "list account connections"
+	case EndpointNumbers:
+		return "list numbers"
+	case EndpointUsage:
+		return "usage"
+	}
+	return endpoint
+}
 
 // ReasonOf returns the classification of err. Errors that did not come from
 // this package are classified by their kind; anything unknown counts as a

@@ -35,12 +35,15 @@ func (c Connection) Kind() string {
 	return strings.TrimPrefix(c.Type, "account_connection_")
 }
 
-// Page is one decoded page of GET /v1/account_connections/list.
-type Page struct {
-	Items   []Connection
+func (c Connection) itemID() string { return c.ID }
+
+// PageOf is one decoded page of a paginated list of the API; Page and
+// NumberPage name the lists the client reads.
+type PageOf[T any] struct {
+	Items   []T
 	Page    int // the page number the API says it served; 0 if it gave none, or no integer
 	HasMore bool
-	// Total is the API's count of connections; HasTotal is false on APIs that
+	// Total is the API's count of items; HasTotal is false on APIs that
 	// predate the field, and when the field holds no plausible count. Total
 	// is a hint only: HasMore decides the walk.
 	Total            int
@@ -48,23 +51,27 @@ type Page struct {
 	TotalIsEstimated bool
 }
 
-// maxTotal is the largest `total` taken as a count of connections. A larger
+// Page is one decoded page of GET /v1/account_connections/list.
+type Page = PageOf[Connection]
+
+// maxTotal is the largest `total` taken as a count of items. A larger
 // one is read as no total at all: no account holds a billion connections
 // (maxPages pages of the 100 that stock FastAPI pagination serves at most
 // reach ten million), and a bounded total keeps the page arithmetic far
 // from overflowing.
 const maxTotal = 1_000_000_000
 
-// pageJSON mirrors AccountConnectionPage. items and has_more are required,
+// pageJSON mirrors the API's pages (AccountConnectionPage,
+// PhoneNumberPage), whose items are I. items and has_more are required,
 // and a pointer tells them missing from empty or false. The other fields
 // are hints whose decoders accept any JSON value, so that an API getting
 // them wrong costs the hint, never the page.
-type pageJSON struct {
-	Items            *[]itemJSON `json:"items"`
-	Page             pageHint    `json:"page"`
-	HasMore          *bool       `json:"has_more"`
-	Total            totalHint   `json:"total"`
-	TotalIsEstimated boolHint    `json:"total_is_estimated"`
+type pageJSON[I any] struct {
+	Items            *[]I      `json:"items"`
+	Page             pageHint  `json:"page"`
+	HasMore          *bool     `json:"has_more"`
+	Total            totalHint `json:"total"`
+	TotalIsEstimated boolHint  `json:"total_is_estimated"`
 }
 
 // itemJSON has no credentials field on purpose: encoding/json skips unknown
@@ -150,45 +157,56 @@ func DecodePage(r io.Reader) (*Page, error) {
 	return decodePage(b)
 }
 
-// decodePage decodes a whole page held in memory. json.Unmarshal checks the
-// whole body before decoding any of it, so anything after the page object
-// but white space fails the page: a body that is not what the API documents
-// is better refused than half trusted.
+// decodePage decodes a whole page of connections held in memory.
 func decodePage(b []byte) (*Page, error) {
+	return decodeListItems(b, connectionOf)
+}
+
+func connectionOf(i int, it *itemJSON) (Connection, error) {
+	if it.ID == "" {
+		return Connection{}, fmt.Errorf("item %d has no id", i)
+	}
+	if it.Type == "" {
+		return Connection{}, fmt.Errorf("item %d has no type", i)
+	}
+	return Connection{ID: it.ID, Type: it.Type,
+		SteeringPoolSize: len(it.SteeringPool), SupportsAnyCallerID: it.AnyCallerID}, nil
+}
+
+// decodeListItems decodes a whole page held in memory, whose items decode
+// into I, and makes each a T with item. json.Unmarshal checks the whole
+// body before decoding any of it, so anything after the page object but
+// white space fails the page: a body that is not what the API documents is
+// better refused than half trusted.
+func decodeListItems[I, T any](b []byte, item func(i int, it *I) (T, error)) (*PageOf[T], error) {
 	if len(bytes.Trim(b, " \t\r\n")) == 0 {
 		return nil, errors.New("empty body")
 	}
-	var raw pageJSON
+	var raw pageJSON[I]
 	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("malformed page: %w", safeJSONError(err))
+		return nil, fmt.Errorf("malformed page: %w", safeJSONError(err, "page"))
 	}
-	return raw.page()
-}
-
-func (raw *pageJSON) page() (*Page, error) {
 	if raw.Items == nil {
 		return nil, errors.New("page has no items list")
 	}
 	if raw.HasMore == nil {
 		return nil, errors.New("page has no has_more field")
 	}
-	p := &Page{
-		Items:            make([]Connection, 0, len(*raw.Items)),
+	items := *raw.Items
+	p := &PageOf[T]{
+		Items:            make([]T, 0, len(items)),
 		Page:             raw.Page.n,
 		HasMore:          *raw.HasMore,
 		Total:            raw.Total.n,
 		HasTotal:         raw.Total.ok,
 		TotalIsEstimated: raw.TotalIsEstimated.v,
 	}
-	for i, it := range *raw.Items {
-		if it.ID == "" {
-			return nil, fmt.Errorf("item %d has no id", i)
+	for i := range items {
+		it, err := item(i, &items[i])
+		if err != nil {
+			return nil, err
 		}
-		if it.Type == "" {
-			return nil, fmt.Errorf("item %d has no type", i)
-		}
-		p.Items = append(p.Items, Connection{ID: it.ID, Type: it.Type,
-			SteeringPoolSize: len(it.SteeringPool), SupportsAnyCallerID: it.AnyCallerID})
+		p.Items = append(p.Items, it)
 	}
 	return p, nil
 }
@@ -204,14 +222,19 @@ const (
 // safeJSONError keeps the position and kind of a decoding error but drops any
 // quoted input: an UnmarshalTypeError for a number quotes the number, and a
 // syntax error quotes the offending character, which can be one of a secret.
-func safeJSONError(err error) error {
+// doc names what the body should hold: "page", "usage report".
+func safeJSONError(err error, doc string) error {
+	var own *fieldError
+	if errors.As(err, &own) {
+		return own
+	}
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		// Value is "number 123" for numbers: keep only the kind.
 		kind, _, _ := strings.Cut(typeErr.Value, " ")
 		switch {
 		case typeErr.Field == "":
-			return fmt.Errorf("the body is %s, not a page object", article(kind))
+			return fmt.Errorf("the body is %s, not a %s object", article(kind), doc)
 		case typeErr.Field == "items.steering_pool":
 			return fmt.Errorf("steering_pool is not an array but %s (offset %d)", article(kind), typeErr.Offset)
 		}
@@ -222,16 +245,22 @@ func safeJSONError(err error) error {
 	if errors.As(err, &syntaxErr) {
 		switch msg := syntaxErr.Error(); {
 		case msg == jsonTruncated:
-			return errors.New("body ends before the page does")
+			return fmt.Errorf("body ends before the %s does", doc)
 		case strings.HasSuffix(msg, jsonTrailing):
-			return fmt.Errorf("data after the page object (offset %d)", syntaxErr.Offset)
+			return fmt.Errorf("data after the %s object (offset %d)", doc, syntaxErr.Offset)
 		}
 		return fmt.Errorf("invalid JSON at offset %d", syntaxErr.Offset)
 	}
-	// Nothing else is expected from json.Unmarshal into a pageJSON; its
+	// Nothing else is expected from json.Unmarshal into our types; its
 	// text is not known to be safe, so it is not passed on.
-	return fmt.Errorf("undecodable page (%T)", err)
+	return fmt.Errorf("undecodable %s (%T)", doc, err)
 }
+
+// fieldError is an error of one of our UnmarshalJSON methods. They write
+// it to name the field and quote nothing, so it is passed on as it is.
+type fieldError struct{ msg string }
+
+func (e *fieldError) Error() string { return e.msg }
 
 // jsonKind names the JSON value a Go type decodes from, for error messages
 // that speak the API's language rather than ours.

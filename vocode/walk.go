@@ -1,10 +1,13 @@
 package vocode
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
+	"sync/atomic"
 )
 
 // maxPages bounds a walk whose API keeps saying has_more with new ids; the
@@ -14,7 +17,24 @@ const maxPages = 100_000
 // maxPrealloc bounds the room reserved from the API's announced total.
 const maxPrealloc = 100_000
 
-// Result is what one walk of the list found.
+// listItem is what a list's pages hold: items told apart by their id.
+type listItem interface{ itemID() string }
+
+// list is one paginated list of the API: where it is, how its pages read,
+// and the page size it has learned. Every list is walked by the same code,
+// so that paging, dedupe, concurrency, retries and hints are the same for
+// all of them.
+type list[T listItem] struct {
+	endpoint string // the `endpoint` label and Error.Endpoint
+	path     string
+	noun     string // one item, as errors name it
+	decode   func([]byte) (*PageOf[T], error)
+	// pageSize is the size that last worked; remembered so that a 422 on
+	// size costs one extra request per account, not one per scrape.
+	pageSize atomic.Int64
+}
+
+// Result is what one walk of the connection list found.
 type Result struct {
 	// Connections holds each connection once, in the order first seen.
 	Connections      []Connection
@@ -25,12 +45,24 @@ type Result struct {
 	PageSize         int
 }
 
-// walk is the state of one walk: ids seen so far and the result being built.
-type walk struct {
+// listing is what one walk of a list found: the fields of Result, whatever
+// the list holds.
+type listing[T listItem] struct {
+	items            []T
+	total            int
+	hasTotal         bool
+	totalIsEstimated bool
+	pages            int
+	pageSize         int
+}
+
+// walk is the state of one walk: ids seen so far and the listing being built.
+type walk[T listItem] struct {
 	c      *Client
+	l      *list[T]
 	size   int
 	seen   map[string]struct{}
-	result *Result
+	result listing[T]
 }
 
 // Walk fetches every page of the account-connections list. When page 1
@@ -38,20 +70,27 @@ type walk struct {
 // concurrently; has_more is followed afterwards in case the list grew.
 // The result is returned even on error, for its page count.
 func (c *Client) Walk(ctx context.Context) (*Result, error) {
-	w := &walk{c: c, result: &Result{}}
+	l, err := walkList(ctx, c, &c.connections)
+	return &Result{Connections: l.items, Total: l.total, HasTotal: l.hasTotal,
+		TotalIsEstimated: l.totalIsEstimated, Pages: l.pages, PageSize: l.pageSize}, err
+}
+
+// walkList walks l as Walk describes.
+func walkList[T listItem](ctx context.Context, c *Client, l *list[T]) (*listing[T], error) {
+	w := &walk[T]{c: c, l: l}
 	first, err := w.firstPage(ctx)
 	if err != nil {
-		return w.result, err
+		return &w.result, err
 	}
 	// Size for the total the API announces, but only up to a bound: a lying
-	// total must not make us allocate for a billion connections.
+	// total must not make us allocate for a billion items.
 	expect := max(len(first.Items), min(first.Total, maxPrealloc))
 	w.seen = make(map[string]struct{}, expect)
-	w.result.Connections = make([]Connection, 0, expect)
-	w.result.Total, w.result.HasTotal = first.Total, first.HasTotal
-	w.result.TotalIsEstimated = first.TotalIsEstimated
+	w.result.items = make([]T, 0, expect)
+	w.result.total, w.result.hasTotal = first.Total, first.HasTotal
+	w.result.totalIsEstimated = first.TotalIsEstimated
 	if err := w.add(first, 1); err != nil {
-		return w.result, err
+		return &w.result, err
 	}
 
 	last, lastNo := first, 1
@@ -65,40 +104,40 @@ func (c *Client) Walk(ctx context.Context) (*Result, error) {
 		if pages > 1 {
 			last, lastNo, err = w.concurrent(ctx, 2, min(pages, maxPages))
 			if err != nil {
-				return w.result, err
+				return &w.result, err
 			}
 		}
 	}
 	for last.HasMore {
 		if lastNo >= maxPages {
-			return w.result, &Error{Reason: ReasonPagination, Page: lastNo,
+			return &w.result, &Error{Reason: ReasonPagination, Endpoint: l.endpoint, Page: lastNo,
 				Detail: fmt.Sprintf("the API still says has_more after %d pages", maxPages)}
 		}
 		lastNo++
 		last, err = w.fetch(ctx, lastNo)
 		if err != nil {
-			return w.result, err
+			return &w.result, err
 		}
 		if err := w.add(last, lastNo); err != nil {
-			return w.result, err
+			return &w.result, err
 		}
 	}
-	return w.result, nil
+	return &w.result, nil
 }
 
 // firstPage fetches page 1, halving the page size while the API rejects it.
-func (w *walk) firstPage(ctx context.Context) (*Page, error) {
-	w.size = w.c.PageSize()
+func (w *walk[T]) firstPage(ctx context.Context) (*PageOf[T], error) {
+	w.size = int(w.l.pageSize.Load())
 	asked := w.size
 	for {
 		p, err := w.fetch(ctx, 1)
 		if err == nil {
 			if w.size != asked {
-				w.c.pageSize.Store(int64(w.size))
+				w.l.pageSize.Store(int64(w.size))
 				w.c.opts.Logger.Warn("API rejected the page size; using a smaller one from now on",
-					"url", w.c.base.String(), "rejected", asked, "page_size", w.size)
+					"url", w.c.base.String(), "endpoint", w.l.endpoint, "rejected", asked, "page_size", w.size)
 			}
-			w.result.PageSize = w.size
+			w.result.pageSize = w.size
 			return p, nil
 		}
 		if !errors.Is(err, errPageSizeRejected) || w.size <= MinPageSize {
@@ -108,28 +147,57 @@ func (w *walk) firstPage(ctx context.Context) (*Page, error) {
 	}
 }
 
-func (w *walk) fetch(ctx context.Context, page int) (*Page, error) {
-	w.result.Pages++
-	return w.c.ListPage(ctx, page, w.size)
+func (w *walk[T]) fetch(ctx context.Context, page int) (*PageOf[T], error) {
+	w.result.pages++
+	return listPage(ctx, w.c, w.l, page, w.size)
 }
 
-// add records a page's connections, each id once: offset paging can serve an
+// add records a page's items, each id once: offset paging can serve an
 // item twice when the list shifts under the walk.
-func (w *walk) add(p *Page, pageNo int) error {
+func (w *walk[T]) add(p *PageOf[T], pageNo int) error {
 	fresh := 0
-	for _, conn := range p.Items {
-		if _, dup := w.seen[conn.ID]; dup {
+	for _, it := range p.Items {
+		id := it.itemID()
+		if _, dup := w.seen[id]; dup {
 			continue
 		}
-		w.seen[conn.ID] = struct{}{}
-		w.result.Connections = append(w.result.Connections, conn)
+		w.seen[id] = struct{}{}
+		w.result.items = append(w.result.items, it)
 		fresh++
 	}
 	if p.HasMore && fresh == 0 {
-		return &Error{Reason: ReasonPagination, Page: pageNo,
-			Detail: "the page says has_more but brings no connection not seen before"}
+		return &Error{Reason: ReasonPagination, Endpoint: w.l.endpoint, Page: pageNo,
+			Detail: "the page says has_more but brings no " + w.l.noun + " not seen before"}
 	}
 	return nil
+}
+
+// listPage fetches one page of l, retrying 429, 5xx and transport errors.
+func listPage[T listItem](ctx context.Context, c *Client, l *list[T], page, size int) (*PageOf[T], error) {
+	body, err := c.fetch(ctx, l.request(page, size))
+	if err != nil {
+		return nil, err
+	}
+	return decodeListPage(c, l, body, page)
+}
+
+func (l *list[T]) request(page, size int) request {
+	return request{endpoint: l.endpoint, path: l.path, page: page, size: size}
+}
+
+// decodeListPage decodes a page of l fetched for page and releases its
+// buffer.
+func decodeListPage[T listItem](c *Client, l *list[T], body *bytes.Buffer, page int) (*PageOf[T], error) {
+	defer c.release(body)
+	p, err := l.decode(body.Bytes())
+	if err != nil {
+		return nil, &Error{Reason: ReasonDecode, Endpoint: l.endpoint, Page: page, Status: http.StatusOK, Err: err}
+	}
+	if p.Page != 0 && p.Page != page {
+		return nil, &Error{Reason: ReasonPagination, Endpoint: l.endpoint, Page: page, Status: http.StatusOK,
+			Detail: fmt.Sprintf("asked for page %d, the API served page %d", page, p.Page)}
+	}
+	return p, nil
 }
 
 // concurrent fetches pages from..to with at most Concurrency requests in
@@ -145,9 +213,9 @@ func (w *walk) add(p *Page, pageNo int) error {
 // pages cancels the pages after it (they are past the end, or the walk
 // fails anyway) and stops the launching, but never touches the pages
 // before it, which still decide.
-func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error) {
+func (w *walk[T]) concurrent(ctx context.Context, from, to int) (*PageOf[T], int, error) {
 	n := to - from + 1
-	pages := make([]*Page, n)
+	pages := make([]*PageOf[T], n)
 	errs := make([]error, n)
 	cut := &cutter{stop: n}
 	defer cut.cancelAll()
@@ -165,9 +233,9 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 		if !ok {
 			break
 		}
-		w.result.Pages++
+		w.result.pages++
 		wg.Go(func() {
-			body, err := w.c.fetch(pageCtx, from+i, w.size)
+			body, err := w.c.fetch(pageCtx, w.l.request(from+i, w.size))
 			if err != nil {
 				// Cut before the slot is freed: the launching, waiting
 				// for the slot, then asks for nothing past this page.
@@ -177,7 +245,7 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 				return
 			}
 			<-sem // the request is done: decoding needs no slot
-			p, err := w.c.decode(body, from+i)
+			p, err := decodeListPage(w.c, w.l, body, from+i)
 			pages[i], errs[i] = p, err
 			if err != nil || !p.HasMore {
 				cut.after(i)
@@ -197,7 +265,7 @@ func (w *walk) concurrent(ctx context.Context, from, to int) (*Page, int, error)
 		if pages[i] == nil {
 			// Never launched, though no page before it ended the list
 			// or failed: the walk's own context ended first.
-			return nil, 0, &Error{Reason: classifyTransport(ctx.Err()), Page: from + i, Err: ctx.Err()}
+			return nil, 0, &Error{Reason: classifyTransport(ctx.Err()), Endpoint: w.l.endpoint, Page: from + i, Err: ctx.Err()}
 		}
 		if !pages[i].HasMore {
 			last = i + 1 // pages past the end may have been fetched; they add nothing

@@ -251,6 +251,9 @@ func TestWalkErrors(t *testing.T) {
 				t.Fatalf("reason = %q (%v), want %q", got, err, tt.want)
 			}
 			var ve *vocode.Error
+			if !errors.As(err, &ve) || ve.Endpoint != vocode.EndpointList {
+				t.Errorf("err = %#v, want a vocode.Error of endpoint %s", err, vocode.EndpointList)
+			}
 			if tt.wantStatus != 0 && (!errors.As(err, &ve) || ve.Status != tt.wantStatus) {
 				t.Errorf("err = %v, want status %d", err, tt.wantStatus)
 			}

@@ -2,7 +2,7 @@
 // port, so the exporter can be tried, and its dashboard and alerts watched,
 // without a Vocode account:
 //
-//	go run ./cmd/vocode-fake-api --twilio 3 --openai 2 &
+//	go run ./cmd/vocode-fake-api --twilio 3 --openai 2 --numbers 6 --usage-minutes 420 &
 //	VOCODE_API_KEY=demo go run . --vocode.url http://127.0.0.1:10402
 package main
 
@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,19 +28,27 @@ func main() {
 	key := flag.String("api-key", "demo", "bearer key the fake accepts")
 	twilio := flag.Int("twilio", 3, "Twilio connections to serve")
 	openai := flag.Int("openai", 2, "OpenAI connections to serve")
+	numbers := flag.Int("numbers", 4, "phone numbers to serve, mixing Twilio and Vonage, attached, embedded and orphaned connections")
+	plan := flag.String("plan", "enterprise", `plan to serve as plan_type, with or without its "plan_" prefix`)
+	usageMinutes := flag.Int64("usage-minutes", 420, "minutes used this month")
+	usageLimit := flag.Int64("usage-limit", 10000, "monthly limit in minutes; 0 or negative serves null, no limit")
 	latency := flag.Duration("latency", 0, "delay before each answer")
-	errorRate := flag.Float64("error-rate", 0, "share of requests answered 500")
-	rateLimitRate := flag.Float64("rate-limit-rate", 0, "share of requests answered 429 with Retry-After: 1")
+	errorRate := flag.Float64("error-rate", 0, "share of requests answered 500, on every endpoint")
+	rateLimitRate := flag.Float64("rate-limit-rate", 0, "share of requests answered 429 with Retry-After: 1, on every endpoint")
 	maxPageSize := flag.Int("max-page-size", 100, "largest page size accepted; larger ones get 422")
 	flag.Parse()
 
-	api := vocodetest.NewAPI(vocodetest.Dataset(*twilio, *openai),
+	conns := vocodetest.Dataset(*twilio, *openai)
+	usage := vocodetest.Usage{Plan: "plan_" + strings.TrimPrefix(*plan, "plan_"), Minutes: *usageMinutes,
+		LimitMinutes: *usageLimit, HasLimit: *usageLimit > 0}
+	api := vocodetest.NewAPI(conns,
+		vocodetest.WithNumbers(vocodetest.Numbers(*numbers, conns)), vocodetest.WithUsage(usage),
 		vocodetest.WithAPIKey(*key), vocodetest.WithLatency(*latency), vocodetest.WithMaxPageSize(*maxPageSize))
 	if *errorRate > 0 {
-		api.AddFault(vocodetest.Fault{Rate: *errorRate, Status: http.StatusInternalServerError})
+		api.AddFault(vocodetest.Fault{Endpoint: vocodetest.AnyEndpoint, Rate: *errorRate, Status: http.StatusInternalServerError})
 	}
 	if *rateLimitRate > 0 {
-		api.AddFault(vocodetest.Fault{Rate: *rateLimitRate, Status: http.StatusTooManyRequests,
+		api.AddFault(vocodetest.Fault{Endpoint: vocodetest.AnyEndpoint, Rate: *rateLimitRate, Status: http.StatusTooManyRequests,
 			Header: http.Header{"Retry-After": {"1"}},
 			Body:   `{"detail":"All steering pool numbers are busy"}`})
 	}
@@ -48,8 +57,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections\n",
-		ln.Addr(), *key, *twilio, *openai)
+	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections, %d numbers, %s\n",
+		ln.Addr(), *key, *twilio, *openai, *numbers, usage.Plan)
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -1,7 +1,8 @@
 // Package vocodetest is a fake of Vocode's Hosted API for tests, shaped like
 // net/http/httptest: NewServer starts one on a loopback port and tests point
-// the exporter at its URL. It serves GET /v1/account_connections/list from a
-// data set of any size and injects faults on demand.
+// the exporter at its URL. It serves GET /v1/account_connections/list,
+// GET /v1/numbers/list and GET /v1/usage from data sets of any size and
+// injects faults on demand, on one endpoint or on all of them.
 package vocodetest
 
 import (
@@ -18,6 +19,27 @@ import (
 
 // DefaultAPIKey is the key a fake accepts unless WithAPIKey says otherwise.
 const DefaultAPIKey = "vocodetest-key"
+
+// The endpoints a fake serves, named as the vocode package names them
+// (vocode.EndpointList, vocode.EndpointNumbers, vocode.EndpointUsage), for
+// Fault.Endpoint, Stats.Endpoints, OnServe and WithMaxPageSizeFor.
+const (
+	EndpointConnections = "account_connections_list"
+	EndpointNumbers     = "numbers_list"
+	EndpointUsage       = "usage"
+	// AnyEndpoint, as Fault.Endpoint, makes a fault apply to every endpoint.
+	AnyEndpoint = "*"
+)
+
+// paths gives the endpoint the fake serves at each path.
+var paths = map[string]string{
+	"/v1/account_connections/list": EndpointConnections,
+	"/v1/numbers/list":             EndpointNumbers,
+	"/v1/usage":                    EndpointUsage,
+}
+
+// userID is the user every item the fake serves belongs to.
+const userID = "00000000-0000-4000-8000-000000000001"
 
 // TotalMode says what a fake reports as `total`.
 type TotalMode int
@@ -53,20 +75,40 @@ func WithAPIKey(key string) Option { return func(a *API) { a.key = key } }
 // WithLatency delays every answer by d, as a distant API would.
 func WithLatency(d time.Duration) Option { return func(a *API) { a.latency = d } }
 
-// WithMaxPageSize makes the fake answer 422 naming `size` to larger pages.
-func WithMaxPageSize(n int) Option { return func(a *API) { a.maxSize = n } }
+// WithMaxPageSize makes the fake answer 422 naming `size` to larger pages,
+// on both lists.
+func WithMaxPageSize(n int) Option {
+	return func(a *API) {
+		a.maxSize[EndpointConnections] = n
+		a.maxSize[EndpointNumbers] = n
+	}
+}
 
-// WithTotal sets how the fake reports `total`.
+// WithMaxPageSizeFor is WithMaxPageSize for one list (EndpointConnections
+// or EndpointNumbers) alone, so that each list can reject a different size.
+func WithMaxPageSizeFor(endpoint string, n int) Option {
+	return func(a *API) { a.maxSize[endpoint] = n }
+}
+
+// WithNumbers sets the phone numbers the fake serves; it serves none
+// unless told.
+func WithNumbers(nums []Number) Option { return func(a *API) { a.SetNumbers(nums) } }
+
+// WithUsage sets the usage the fake serves; unless told, it serves a
+// developer plan with no minutes used and no limit.
+func WithUsage(u Usage) Option { return func(a *API) { a.SetUsage(u) } }
+
+// WithTotal sets how the fake reports `total`, on both lists.
 func WithTotal(m TotalMode) Option { return func(a *API) { a.total = m } }
 
 // WithTotalOffset makes the fake's `total` miss the list's length by n: more
 // than there are for n > 0, as an API whose count lags behind deletions.
-// It applies to TotalExact and TotalEstimated.
+// It applies to TotalExact and TotalEstimated, on both lists.
 func WithTotalOffset(n int) Option { return func(a *API) { a.totalOffset = n } }
 
 // WithTotalValue makes the fake serve v verbatim as `total` (-1, 2.5, "7",
-// null, ...), with total_is_estimated false, whatever WithTotal says.
-// v must be valid JSON.
+// null, ...), with total_is_estimated false, whatever WithTotal says, on
+// both lists. v must be valid JSON.
 func WithTotalValue(v json.RawMessage) Option {
 	return func(a *API) { a.totalValue = append(json.RawMessage(nil), v...) }
 }
@@ -75,7 +117,14 @@ func WithTotalValue(v json.RawMessage) Option {
 // answer instead of the page; Handler takes over completely; Delay and Hang
 // hold the answer back. With none of those set, only Delay applies.
 type Fault struct {
-	Page  int     // the page it applies to; 0 for every page
+	// Endpoint is the endpoint it applies to: EndpointConnections,
+	// EndpointNumbers, EndpointUsage, or AnyEndpoint for all of them.
+	// Empty means the connection list, the one endpoint there was before
+	// the field, so that a Fault without it keeps meaning what it did.
+	Endpoint string
+	// Page is the list page it applies to; 0 for every page. The usage
+	// endpoint has no pages: only a fault with Page 0 applies to it.
+	Page  int
 	Times int     // how many requests it affects; 0 for all of them
 	Rate  float64 // the share of matching requests it affects; 0 means all
 	// Status answers with this status; Body defaults to {"detail":"..."}.
@@ -94,13 +143,55 @@ type fault struct {
 }
 
 // Stats counts what a fake has served since it started or ResetStats.
+//
+// The embedded EndpointStats count the connection list alone, as they did
+// when the fake served nothing else, so that s.Requests and s.Pages mean
+// what they did. Endpoints counts each endpoint apart, and All counts
+// every endpoint together: All.MaxInFlight is the most requests at once
+// across endpoints, what a request budget shared by all of them bounds.
 type Stats struct {
-	Requests      int         // every request to the list endpoint
-	Unauthorized  int         // requests turned away for a missing or wrong key
-	MaxInFlight   int         // most requests in progress at once
-	Pages         map[int]int // requests per page number asked for
-	PageSizes     map[int]int // requests per page size asked for
-	Authorization []string    // distinct Authorization headers received
+	EndpointStats
+	Endpoints     map[string]EndpointStats // by EndpointConnections, EndpointNumbers, EndpointUsage
+	All           EndpointStats
+	Authorization []string // distinct Authorization headers received, on any endpoint
+}
+
+// EndpointStats counts the requests to one endpoint, or to all of them.
+type EndpointStats struct {
+	Requests     int         // every request
+	Unauthorized int         // requests turned away for a missing or wrong key
+	MaxInFlight  int         // most requests in progress at once
+	Pages        map[int]int // list requests per page number asked for
+	PageSizes    map[int]int // list requests per page size asked for
+}
+
+func newEndpointStats() EndpointStats {
+	return EndpointStats{Pages: map[int]int{}, PageSizes: map[int]int{}}
+}
+
+// clone copies s, maps included, for a caller to keep.
+func (s EndpointStats) clone() EndpointStats {
+	c := s
+	c.Pages = make(map[int]int, len(s.Pages))
+	for k, v := range s.Pages {
+		c.Pages[k] = v
+	}
+	c.PageSizes = make(map[int]int, len(s.PageSizes))
+	for k, v := range s.PageSizes {
+		c.PageSizes[k] = v
+	}
+	return c
+}
+
+// count records one request of a list page (page > 0) or of usage, with
+// inFlight requests in progress counting it.
+func (s *EndpointStats) count(page, size, inFlight int) {
+	s.Requests++
+	if page != 0 {
+		s.Pages[page]++
+		s.PageSizes[size]++
+	}
+	s.MaxInFlight = max(s.MaxInFlight, inFlight)
 }
 
 // API is the fake's handler. Server wraps it in a listener; use API directly
@@ -108,28 +199,37 @@ type Stats struct {
 type API struct {
 	key     string
 	latency time.Duration
-	maxSize int
+	maxSize map[string]int // by list endpoint
 	total   TotalMode
 	// totalOffset and totalValue bend `total`; see WithTotalOffset and
 	// WithTotalValue.
 	totalOffset int
 	totalValue  json.RawMessage
 
-	done     chan struct{} // closed by Close: releases hanging requests
-	closeOne sync.Once
-	inFlight atomic.Int64
+	done       chan struct{} // closed by Close: releases hanging requests
+	closeOne   sync.Once
+	inFlight   atomic.Int64             // every endpoint
+	inFlightAt map[string]*atomic.Int64 // by endpoint; fixed at NewAPI
 
-	mu     sync.Mutex
-	items  []json.RawMessage // connections, encoded once
-	faults []*fault
-	onPage func(page int)
-	stats  Stats
-	auths  map[string]struct{}
+	mu      sync.Mutex
+	items   []json.RawMessage // connections, encoded once
+	numbers []json.RawMessage // phone numbers, encoded once
+	usage   json.RawMessage
+	faults  []*fault
+	hooks   map[string]func(page int) // by endpoint
+	stats   Stats
+	auths   map[string]struct{}
 }
 
-// NewAPI returns the fake's handler serving conns.
+// NewAPI returns the fake's handler serving conns, and the numbers and
+// usage that opts give.
 func NewAPI(conns []Connection, opts ...Option) *API {
-	a := &API{key: DefaultAPIKey, done: make(chan struct{})}
+	a := &API{key: DefaultAPIKey, done: make(chan struct{}), maxSize: map[string]int{},
+		hooks: map[string]func(int){}, inFlightAt: map[string]*atomic.Int64{}}
+	for _, ep := range paths {
+		a.inFlightAt[ep] = new(atomic.Int64)
+	}
+	a.SetUsage(Usage{Plan: "plan_developer"})
 	for _, o := range opts {
 		o(a)
 	}
@@ -146,6 +246,26 @@ func (a *API) SetConnections(conns []Connection) {
 	}
 	a.mu.Lock()
 	a.items = items
+	a.mu.Unlock()
+}
+
+// SetNumbers replaces the phone numbers the fake serves; safe while it
+// serves.
+func (a *API) SetNumbers(nums []Number) {
+	items := make([]json.RawMessage, len(nums))
+	for i, n := range nums {
+		items[i] = n.encode()
+	}
+	a.mu.Lock()
+	a.numbers = items
+	a.mu.Unlock()
+}
+
+// SetUsage replaces the usage the fake serves; safe while it serves.
+func (a *API) SetUsage(u Usage) {
+	b := u.encode()
+	a.mu.Lock()
+	a.usage = b
 	a.mu.Unlock()
 }
 
@@ -172,11 +292,17 @@ func (a *API) ClearFaults() {
 	a.mu.Unlock()
 }
 
-// OnPage sets a hook called before each page is served (nil removes it).
-// It runs outside the fake's lock, so it may call MutateConnections.
-func (a *API) OnPage(f func(page int)) {
+// OnPage sets a hook called before each page of the connection list is
+// served (nil removes it); it is OnServe(EndpointConnections, f).
+func (a *API) OnPage(f func(page int)) { a.OnServe(EndpointConnections, f) }
+
+// OnServe sets a hook called before each answer of endpoint is served, once
+// faults and validation have let it through, with the page asked for (0
+// for usage); nil removes it. It runs outside the fake's lock, so it may
+// call SetNumbers or MutateConnections.
+func (a *API) OnServe(endpoint string, f func(page int)) {
 	a.mu.Lock()
-	a.onPage = f
+	a.hooks[endpoint] = f
 	a.mu.Unlock()
 }
 
@@ -184,16 +310,11 @@ func (a *API) OnPage(f func(page int)) {
 func (a *API) Stats() Stats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := a.stats
-	s.Pages = make(map[int]int, len(a.stats.Pages))
-	for k, v := range a.stats.Pages {
-		s.Pages[k] = v
+	s := Stats{Endpoints: make(map[string]EndpointStats, len(a.stats.Endpoints)), All: a.stats.All.clone()}
+	for ep, es := range a.stats.Endpoints {
+		s.Endpoints[ep] = es.clone()
 	}
-	s.PageSizes = make(map[int]int, len(a.stats.PageSizes))
-	for k, v := range a.stats.PageSizes {
-		s.PageSizes[k] = v
-	}
-	s.Authorization = nil
+	s.EndpointStats = s.Endpoints[EndpointConnections]
 	for k := range a.auths {
 		s.Authorization = append(s.Authorization, k)
 	}
@@ -203,7 +324,10 @@ func (a *API) Stats() Stats {
 // ResetStats zeroes the counters.
 func (a *API) ResetStats() {
 	a.mu.Lock()
-	a.stats = Stats{Pages: map[int]int{}, PageSizes: map[int]int{}}
+	a.stats = Stats{Endpoints: map[string]EndpointStats{}, All: newEndpointStats()}
+	for _, ep := range paths {
+		a.stats.Endpoints[ep] = newEndpointStats()
+	}
 	a.auths = map[string]struct{}{}
 	a.mu.Unlock()
 }
@@ -211,10 +335,9 @@ func (a *API) ResetStats() {
 // Close releases requests held by Hang faults; the API answers 503 after it.
 func (a *API) Close() { a.closeOne.Do(func() { close(a.done) }) }
 
-const listPath = "/v1/account_connections/list"
-
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != listPath {
+	ep, ok := paths[r.URL.Path]
+	if !ok {
 		writeDetail(w, http.StatusNotFound, "Not Found")
 		return
 	}
@@ -222,20 +345,26 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, http.StatusMethodNotAllowed, "Method Not Allowed")
 		return
 	}
-	n := a.inFlight.Add(1)
+	all := a.inFlight.Add(1)
 	defer a.inFlight.Add(-1)
+	at := a.inFlightAt[ep].Add(1)
+	defer a.inFlightAt[ep].Add(-1)
 
-	page, pageOK := queryInt(r, "page", 1)
-	size, sizeOK := queryInt(r, "size", 10)
-	f, hook := a.record(r, page, size, int(n))
+	isList := ep != EndpointUsage
+	page, pageOK, size, sizeOK := 0, true, 0, true
+	if isList {
+		page, pageOK = queryInt(r, "page", 1)
+		size, sizeOK = queryInt(r, "size", 10)
+	}
+	f, hook := a.record(r, ep, page, size, int(at), int(all))
 
 	switch auth := r.Header.Get("Authorization"); {
 	case auth == "":
-		a.countUnauthorized()
+		a.countUnauthorized(ep)
 		writeDetail(w, http.StatusForbidden, "Not authenticated")
 		return
 	case auth != "Bearer "+a.key:
-		a.countUnauthorized()
+		a.countUnauthorized(ep)
 		writeDetail(w, http.StatusUnauthorized, "Invalid API key")
 		return
 	}
@@ -245,54 +374,71 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f != nil && !a.applyFault(w, r, f) {
 		return
 	}
-	switch {
-	case !pageOK:
-		writeValidation(w, "page", notAnInteger)
-		return
-	case !sizeOK:
-		writeValidation(w, "size", notAnInteger)
-		return
-	case page < 1:
-		writeValidation(w, "page", "Input should be greater than or equal to 1")
-		return
-	case size < 1 || (a.maxSize > 0 && size > a.maxSize):
-		writeValidation(w, "size", fmt.Sprintf("Input should be less than or equal to %d", max(a.maxSize, 1)))
-		return
+	if isList {
+		maxSize := a.maxSize[ep]
+		switch {
+		case !pageOK:
+			writeValidation(w, "page", notAnInteger)
+			return
+		case !sizeOK:
+			writeValidation(w, "size", notAnInteger)
+			return
+		case page < 1:
+			writeValidation(w, "page", "Input should be greater than or equal to 1")
+			return
+		case size < 1 || (maxSize > 0 && size > maxSize):
+			writeValidation(w, "size", fmt.Sprintf("Input should be less than or equal to %d", max(maxSize, 1)))
+			return
+		}
 	}
 	if hook != nil {
 		hook(page)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(a.pageBody(page, size))
+	_, _ = w.Write(a.body(ep, page, size))
 }
 
 // record counts the request and picks the fault that applies, if any.
-func (a *API) record(r *http.Request, page, size, inFlight int) (*fault, func(int)) {
+func (a *API) record(r *http.Request, ep string, page, size, inFlight, allInFlight int) (*fault, func(int)) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.stats.Requests++
-	a.stats.Pages[page]++
-	a.stats.PageSizes[size]++
-	a.stats.MaxInFlight = max(a.stats.MaxInFlight, inFlight)
+	es := a.stats.Endpoints[ep]
+	es.count(page, size, inFlight)
+	a.stats.Endpoints[ep] = es
+	a.stats.All.count(page, size, allInFlight)
 	if h := r.Header.Get("Authorization"); h != "" {
 		a.auths[h] = struct{}{}
 	}
 	for _, f := range a.faults {
-		if (f.Page != 0 && f.Page != page) || (f.Times > 0 && f.used >= f.Times) {
+		if !f.applies(ep) || (f.Page != 0 && f.Page != page) || (f.Times > 0 && f.used >= f.Times) {
 			continue
 		}
 		if f.Rate > 0 && rand.Float64() >= f.Rate {
 			continue
 		}
 		f.used++
-		return f, a.onPage
+		return f, a.hooks[ep]
 	}
-	return nil, a.onPage
+	return nil, a.hooks[ep]
 }
 
-func (a *API) countUnauthorized() {
+// applies reports whether the fault is meant for endpoint ep.
+func (f *fault) applies(ep string) bool {
+	switch f.Endpoint {
+	case AnyEndpoint:
+		return true
+	case "":
+		return ep == EndpointConnections
+	}
+	return f.Endpoint == ep
+}
+
+func (a *API) countUnauthorized(ep string) {
 	a.mu.Lock()
-	a.stats.Unauthorized++
+	es := a.stats.Endpoints[ep]
+	es.Unauthorized++
+	a.stats.Endpoints[ep] = es
+	a.stats.All.Unauthorized++
 	a.mu.Unlock()
 }
 
@@ -346,12 +492,23 @@ func (a *API) wait(ctx context.Context, d time.Duration) bool {
 	return false
 }
 
+// body encodes the answer of endpoint ep.
+func (a *API) body(ep string, page, size int) []byte {
+	a.mu.Lock()
+	items, numbers, usage := a.items, a.numbers, a.usage
+	a.mu.Unlock()
+	switch ep {
+	case EndpointNumbers:
+		return a.pageBody(numbers, page, size)
+	case EndpointUsage:
+		return usage
+	}
+	return a.pageBody(items, page, size)
+}
+
 // pageBody encodes one page the way the API does: offset paging over the
 // current list, so a list that changes mid-walk shifts under the client.
-func (a *API) pageBody(page, size int) []byte {
-	a.mu.Lock()
-	items := a.items
-	a.mu.Unlock()
+func (a *API) pageBody(items []json.RawMessage, page, size int) []byte {
 	start := min((page-1)*size, len(items))
 	end := min(start+size, len(items))
 
@@ -414,10 +571,7 @@ func (c Connection) encode() json.RawMessage {
 	if c.Raw != nil {
 		return c.Raw
 	}
-	m := map[string]any{
-		"id": c.ID, "user_id": "00000000-0000-4000-8000-000000000001",
-		"type": c.Type, "credentials": c.Credentials,
-	}
+	m := map[string]any{"id": c.ID, "user_id": userID, "type": c.Type, "credentials": c.Credentials}
 	switch {
 	case c.NullSteeringPool:
 		m["steering_pool"] = nil

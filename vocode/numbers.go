@@ -1,0 +1,207 @@
+package vocode
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"unicode/utf8"
+)
+
+// The telephony providers a number names.
+const (
+	ProviderVonage = "vonage"
+	ProviderTwilio = "twilio"
+)
+
+// Number is what the exporter keeps of one phone number. A Twilio
+// connection embedded in the API's answer, credentials included, is
+// reduced to its id by the decoder: the credentials never reach a value of
+// ours.
+type Number struct {
+	ID string
+	// Number and Label are as the API sends them, less control characters:
+	// they end up in label values and log lines.
+	Number string
+	Label  string
+	// Provider is telephony_provider, ProviderVonage when the API leaves it
+	// out (its default), else as sent, less control characters.
+	Provider        string
+	Active          bool // true unless the API says false
+	OutboundOnly    bool
+	HasInboundAgent bool
+	// ConnectionID is the id of the Twilio account connection the number
+	// goes through, "" for none. It need not be in the connection list: a
+	// connection can be deleted while numbers still name it.
+	ConnectionID string
+}
+
+func (n Number) itemID() string { return n.ID }
+
+// NumberPage is one decoded page of GET /v1/numbers/list.
+type NumberPage = PageOf[Number]
+
+// NumberList is what one walk of the numbers list found.
+type NumberList struct {
+	// Numbers holds each number once, in the order first seen.
+	Numbers          []Number
+	Total            int // the API's total from page 1, if HasTotal
+	HasTotal         bool
+	TotalIsEstimated bool
+	Pages            int // pages fetched, failed ones included
+	PageSize         int
+}
+
+// WalkNumbers fetches every page of the phone-numbers list, as Walk does
+// the connection list and by the same rules; the numbers list learns its
+// own page size. The result is returned even on error, for its page count.
+func (c *Client) WalkNumbers(ctx context.Context) (*NumberList, error) {
+	l, err := walkList(ctx, c, &c.numbers)
+	return &NumberList{Numbers: l.items, Total: l.total, HasTotal: l.hasTotal,
+		TotalIsEstimated: l.totalIsEstimated, Pages: l.pages, PageSize: l.pageSize}, err
+}
+
+// numberJSON mirrors NormalizedPhoneNumber, less what the exporter has no
+// use for: user_id and example_context are skipped by encoding/json
+// without being decoded.
+type numberJSON struct {
+	ID       string `json:"id"`
+	Number   string `json:"number"`
+	Label    string `json:"label"`
+	Provider string `json:"telephony_provider"`
+	// A pointer, for the API's default is true: missing and null must not
+	// read as false.
+	Active       *bool         `json:"active"`
+	OutboundOnly bool          `json:"outbound_only"`
+	InboundAgent agentRef      `json:"inbound_agent"`
+	Connection   connectionRef `json:"telephony_account_connection"`
+}
+
+// agentRef is inbound_agent: an agent's id, null, or in older answers the
+// agent itself. Only whether there is one is kept; an embedded agent is
+// not decoded at all, as its prompt and settings are of no use here.
+type agentRef bool
+
+func (a *agentRef) UnmarshalJSON(b []byte) error {
+	switch b[0] {
+	case '"':
+		*a = len(b) > len(`""`)
+	case '{':
+		*a = true
+	case 'n':
+		*a = false
+	default:
+		return &fieldError{"inbound_agent holds " + jsonValueKind(b) +
+			" where an agent id, an agent object or null was expected"}
+	}
+	return nil
+}
+
+// connectionRef is telephony_account_connection: a connection's id, null,
+// or the connection itself, credentials included. Of an embedded
+// connection only the id is decoded; encoding/json skips the credentials
+// beside it without keeping them anywhere.
+type connectionRef struct {
+	id       string
+	embedded bool // an embedded connection, which must have an id
+}
+
+func (r *connectionRef) UnmarshalJSON(b []byte) error {
+	switch b[0] {
+	case '"':
+		*r = connectionRef{id: jsonString(b)}
+	case '{':
+		var conn struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(b, &conn); err != nil {
+			// Its syntax was checked: only the id's type can be wrong.
+			return &fieldError{"the id of an embedded telephony_account_connection is not a string"}
+		}
+		*r = connectionRef{id: conn.ID, embedded: true}
+	case 'n':
+		*r = connectionRef{}
+	default:
+		return &fieldError{"telephony_account_connection holds " + jsonValueKind(b) +
+			" where a connection id, a connection object or null was expected"}
+	}
+	return nil
+}
+
+// jsonString decodes b, a JSON string encoding/json has already checked.
+// Most ids hold no escape, and need no decoder and no second allocation.
+func jsonString(b []byte) string {
+	inner := b[1 : len(b)-1]
+	for _, c := range inner {
+		if c == '\\' {
+			var s string
+			_ = json.Unmarshal(b, &s) // cannot fail: b is a checked string
+			return s
+		}
+	}
+	if !utf8.Valid(inner) {
+		// encoding/json would replace the invalid bytes; let it.
+		var s string
+		_ = json.Unmarshal(b, &s)
+		return s
+	}
+	return string(inner)
+}
+
+// jsonValueKind names the kind of b, a JSON value encoding/json has
+// already checked, with its article, for errors that quote nothing of it.
+func jsonValueKind(b []byte) string {
+	switch b[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// DecodeNumbersPage reads one page of the numbers list from r. Errors
+// describe what is wrong with the page without quoting it, so they are
+// safe to log.
+func DecodeNumbersPage(r io.Reader) (*NumberPage, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading page: %w", err)
+	}
+	return decodeNumbersPage(b)
+}
+
+func decodeNumbersPage(b []byte) (*NumberPage, error) {
+	return decodeListItems(b, numberOf)
+}
+
+func numberOf(i int, it *numberJSON) (Number, error) {
+	n := Number{
+		ID:              it.ID,
+		Number:          stripControl(it.Number),
+		Label:           stripControl(it.Label),
+		Provider:        stripControl(it.Provider),
+		Active:          it.Active == nil || *it.Active,
+		OutboundOnly:    it.OutboundOnly,
+		HasInboundAgent: bool(it.InboundAgent),
+		ConnectionID:    it.Connection.id,
+	}
+	switch {
+	case n.ID == "":
+		return Number{}, fmt.Errorf("item %d has no id", i)
+	case n.Number == "":
+		return Number{}, fmt.Errorf("item %d has no number", i)
+	case it.Connection.embedded && n.ConnectionID == "":
+		return Number{}, fmt.Errorf("item %d: its embedded telephony_account_connection has no id", i)
+	}
+	if n.Provider == "" {
+		n.Provider = ProviderVonage
+	}
+	return n, nil
+}
