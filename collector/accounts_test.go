@@ -364,8 +364,8 @@ func TestBudgetAcrossAccounts(t *testing.T) {
 		}
 	}
 	s := api.Stats()
-	if s.MaxInFlight > 3 {
-		t.Errorf("the API saw %d requests at once, over the budget of 3", s.MaxInFlight)
+	if s.All.MaxInFlight > 3 {
+		t.Errorf("the API saw %d requests at once, over the budget of 3", s.All.MaxInFlight)
 	}
 	if s.Requests != 12*3 {
 		t.Errorf("%d requests, want 3 pages for each of 12 accounts", s.Requests)

@@ -494,8 +494,10 @@ func TestWalkIgnoresPagesPastTheEnd(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// 250 connections, 100 a page: the list ends on page 3, the
-			// total of 450 claims 5 pages.
-			s := newServer(t, vocodetest.Dataset(150, 100), vocodetest.WithTotalOffset(200))
+			// total of 450 claims 5 pages. The latency makes sure pages 4
+			// and 5 are asked for before page 3 answers that it is the last.
+			s := newServer(t, vocodetest.Dataset(150, 100), vocodetest.WithTotalOffset(200),
+				vocodetest.WithLatency(20*time.Millisecond))
 			for _, f := range tt.faults {
 				s.AddFault(f)
 			}
