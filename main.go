@@ -55,6 +55,12 @@ var (
 			Default("0.5s").Duration()
 	probeOnly = kingpin.Flag("web.probe-only", "Scrape accounts only through /probe?account=NAME: /metrics then serves the exporter's own metrics and starts no walk.").
 			Bool()
+	expectedConnections = kingpin.Flag("vocode.expected-connections", "TYPE=COUNT: the least number of connections of a type the account made from flags should have (twilio=3); repeatable. VocodeConnectionsBelowExpected fires below it. With --config.file, set expected_connections per account instead.").
+				Strings()
+	collectUsage = kingpin.Flag("collector.usage", "Read GET /v1/usage once per walk of an account: minutes used against the plan's limit. --no-collector.usage turns it off.").
+			Default("true").Bool()
+	collectNumbers = kingpin.Flag("collector.numbers", "Walk every page of GET /v1/numbers/list per walk of an account: numbers, their connection and inbound agent. --no-collector.numbers turns it off.").
+			Default("true").Bool()
 	configFile = kingpin.Flag("config.file", "YAML file listing the accounts to walk (see README). Without it, one account named \"default\" comes from the --vocode.* flags.").
 			String()
 	configCheck = kingpin.Flag("config.check", "Validate the configuration (reading key files), print the result and exit: 0 if valid, 1 if not.").
@@ -86,7 +92,12 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "--vocode.max-requests-in-flight must be at least 1")
 		return 1
 	}
-	src := config.Source{File: *configFile, DefaultURL: *apiURL, KeyFile: *apiKeyFile}
+	expected, err := config.ParseExpected(*expectedConnections)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "--vocode.expected-connections: %v\n", err)
+		return 1
+	}
+	src := config.Source{File: *configFile, DefaultURL: *apiURL, KeyFile: *apiKeyFile, Expected: expected}
 	if *configCheck {
 		return checkConfig(src)
 	}
@@ -96,7 +107,8 @@ func run() int {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	accounts := collector.NewAccounts(ctx, collector.AccountsOptions{
-		Load: src.Load,
+		Load:       src.Load,
+		Collectors: collector.Collectors{Usage: *collectUsage, Numbers: *collectNumbers},
 		Client: vocode.Options{PageSize: *pageSize, Concurrency: *concurrency,
 			Budget: vocode.NewBudget(*maxInFlight), UserAgent: exporterName + "/" + version.Version},
 		Logger: logger,

@@ -43,12 +43,43 @@ type Account struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	mu         sync.Mutex
-	cfg        config.Account // the configuration the client was built from
-	client     *vocode.Client
-	walk       *walk         // the walk in flight, if any
-	lastReason vocode.Reason // of the last scrape that failed, "" after a success
-	lastWalk   *WalkStatus   // the last walk that ended
+	collectors Collectors // which parts besides the connection list a walk reads
+
+	mu     sync.Mutex
+	cfg    config.Account // the configuration the client was built from
+	client *vocode.Client
+	walk   *walk // the walk in flight, if any
+	// lastReason is, per collector, the reason of its last failure, or ""
+	// after a success: what the log has said already.
+	lastReason map[string]vocode.Reason
+	lastWalk   *WalkStatus // the last walk that ended
+}
+
+// The collectors of an account, the `collector` label: the connection list
+// (always read; vocode_up is its success), usage, and the numbers list.
+const (
+	CollectorConnections = "connections"
+	CollectorUsage       = "usage"
+	CollectorNumbers     = "numbers"
+)
+
+// Collectors say which parts of the API a walk reads besides the connection
+// list (--[no-]collector.usage, --[no-]collector.numbers).
+type Collectors struct {
+	Usage   bool
+	Numbers bool
+}
+
+// names lists the enabled collectors, connections first.
+func (c Collectors) names() []string {
+	names := []string{CollectorConnections}
+	if c.Usage {
+		names = append(names, CollectorUsage)
+	}
+	if c.Numbers {
+		names = append(names, CollectorNumbers)
+	}
+	return names
 }
 
 // WalkStatus describes a walk that ended, for the status page. It holds
@@ -65,14 +96,50 @@ type WalkStatus struct {
 	// Connections counts a successful walk's connections by type
 	// ("twilio", "openai", ...).
 	Connections map[string]int
+	// Failed holds the reason of each other collector (usage, numbers)
+	// that failed in this walk.
+	Failed map[string]vocode.Reason
 }
 
-// Outcome is what one scrape of an account got: a walk's result, or why
-// there is none.
+// Outcome is what one scrape of an account got from each collector. The
+// collectors succeed or fail apart: a failed usage request never touches
+// vocode_up or the connection series, and a failed connection walk never
+// hides the numbers.
 type Outcome struct {
-	Result   *vocode.Result
+	Connections Part[*vocode.Result]
+	Usage       Part[*vocode.Usage]
+	Numbers     Part[*vocode.NumberList]
+}
+
+// Part is one collector's share of an outcome: its result, or why there is
+// none. Ran is false for a collector that is turned off.
+type Part[T any] struct {
+	Ran      bool
+	Value    T
 	Err      error
 	Duration time.Duration
+}
+
+// Up says whether the connection list was read whole: vocode_up.
+func (o Outcome) Up() bool { return o.Connections.Err == nil }
+
+// errors lists the error of each collector that ran, by collector name.
+func (o Outcome) errors() map[string]error {
+	errs := map[string]error{CollectorConnections: o.Connections.Err}
+	if o.Usage.Ran {
+		errs[CollectorUsage] = o.Usage.Err
+	}
+	if o.Numbers.Ran {
+		errs[CollectorNumbers] = o.Numbers.Err
+	}
+	return errs
+}
+
+// timed runs one collector's request.
+func timed[T any](f func() (T, error)) Part[T] {
+	start := time.Now()
+	v, err := f()
+	return Part[T]{Ran: true, Value: v, Err: err, Duration: time.Since(start)}
 }
 
 // walk is one walk of an account's list, shared by the scrapes that join it.
@@ -83,12 +150,21 @@ type walk struct {
 	outcome Outcome // set before done is closed
 }
 
-func newAccount(base context.Context, cfg config.Account, logger *slog.Logger) *Account {
+func newAccount(base context.Context, cfg config.Account, collectors Collectors, logger *slog.Logger) *Account {
 	ctx, cancel := context.WithCancelCause(base)
 	return &Account{
-		name: cfg.Name, metrics: newAccountMetrics(cfg.Name), cfg: cfg,
+		name: cfg.Name, metrics: newAccountMetrics(cfg.Name, collectors), cfg: cfg, collectors: collectors,
 		logger: logger.With("account", cfg.Name), ctx: ctx, cancel: cancel,
+		lastReason: map[string]vocode.Reason{},
 	}
+}
+
+// Expected returns the least number of connections of each type the
+// configuration expects, nil when none.
+func (a *Account) Expected() map[string]int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cfg.Expected
 }
 
 // Name is the account's name, the `account` label.
@@ -133,10 +209,26 @@ func (a *Account) Scrape(ctx context.Context) Outcome {
 	w := a.join(ctx)
 	o, ok := w.wait(ctx)
 	if !ok {
-		o = Outcome{Duration: time.Since(start), Err: &vocode.Error{Reason: vocode.ReasonTimeout,
-			Detail: "the scrape's deadline passed before the walk it shares ended", Err: ctx.Err()}}
+		o = a.gaveUp(ctx, time.Since(start))
 	}
-	a.report(o.Err)
+	a.report(o)
+	return o
+}
+
+// gaveUp is the outcome of a scrape whose deadline passed before the walk
+// it shares ended: a timeout for every collector.
+func (a *Account) gaveUp(ctx context.Context, waited time.Duration) Outcome {
+	timeout := func(endpoint string) error {
+		return &vocode.Error{Reason: vocode.ReasonTimeout, Endpoint: endpoint,
+			Detail: "the scrape's deadline passed before the walk it shares ended", Err: ctx.Err()}
+	}
+	o := Outcome{Connections: Part[*vocode.Result]{Ran: true, Err: timeout(vocode.EndpointList), Duration: waited}}
+	if a.collectors.Usage {
+		o.Usage = Part[*vocode.Usage]{Ran: true, Err: timeout(vocode.EndpointUsage), Duration: waited}
+	}
+	if a.collectors.Numbers {
+		o.Numbers = Part[*vocode.NumberList]{Ran: true, Err: timeout(vocode.EndpointNumbers), Duration: waited}
+	}
 	return o
 }
 
@@ -177,17 +269,30 @@ func (w *walk) wait(ctx context.Context) (Outcome, bool) {
 
 func (a *Account) run(w *walk) {
 	start := time.Now()
-	res, err := w.client.Walk(w.ctx)
-	w.ctx.release()
-	if err == nil {
-		// Series in label order make the registry's sort of each family
-		// linear instead of n log n: with 10,000 connections that sort
-		// was a sixth of a scrape's CPU. Sorted here, before the outcome
-		// is shared.
-		slices.SortFunc(res.Connections, func(a, b vocode.Connection) int { return strings.Compare(a.ID, b.ID) })
+	// The collectors run side by side: each is bounded by the walk's
+	// context, and the budget bounds their requests together.
+	var o Outcome
+	var wg sync.WaitGroup
+	wg.Go(func() { o.Connections = timed(func() (*vocode.Result, error) { return w.client.Walk(w.ctx) }) })
+	if a.collectors.Usage {
+		wg.Go(func() { o.Usage = timed(func() (*vocode.Usage, error) { return w.client.Usage(w.ctx) }) })
 	}
-	w.outcome = Outcome{Result: res, Err: err, Duration: time.Since(start)}
-	status := newWalkStatus(w.outcome)
+	if a.collectors.Numbers {
+		wg.Go(func() { o.Numbers = timed(func() (*vocode.NumberList, error) { return w.client.WalkNumbers(w.ctx) }) })
+	}
+	wg.Wait()
+	w.ctx.release()
+	// Series in label order make the registry's sort of each family
+	// linear instead of n log n: with 10,000 connections that sort was a
+	// sixth of a scrape's CPU. Sorted here, before the outcome is shared.
+	if o.Connections.Err == nil {
+		slices.SortFunc(o.Connections.Value.Connections, func(a, b vocode.Connection) int { return strings.Compare(a.ID, b.ID) })
+	}
+	if o.Numbers.Ran && o.Numbers.Err == nil {
+		slices.SortFunc(o.Numbers.Value.Numbers, func(a, b vocode.Number) int { return strings.Compare(a.ID, b.ID) })
+	}
+	w.outcome = o
+	status := newWalkStatus(o, time.Since(start))
 
 	a.mu.Lock()
 	if a.walk == w {
@@ -209,39 +314,39 @@ func (a *Account) LastWalk() (WalkStatus, bool) {
 	return *a.lastWalk, true
 }
 
-func newWalkStatus(o Outcome) *WalkStatus {
-	s := &WalkStatus{Ended: time.Now(), Duration: o.Duration}
-	if o.Result != nil {
-		s.Pages = o.Result.Pages
+func newWalkStatus(o Outcome, took time.Duration) *WalkStatus {
+	s := &WalkStatus{Ended: time.Now(), Duration: took, Failed: map[string]vocode.Reason{}}
+	c := o.Connections
+	if c.Value != nil {
+		s.Pages = c.Value.Pages
 	}
-	if o.Err != nil {
-		s.Reason = vocode.ReasonOf(o.Err)
+	for name, err := range o.errors() {
+		if err != nil && name != CollectorConnections {
+			s.Failed[name] = vocode.ReasonOf(err)
+		}
+	}
+	if c.Err != nil {
+		s.Reason = vocode.ReasonOf(c.Err)
 		var ve *vocode.Error
-		if errors.As(o.Err, &ve) {
+		if errors.As(c.Err, &ve) {
 			s.Status = ve.Status
 		}
 		return s
 	}
 	s.Connections = map[string]int{"twilio": 0, "openai": 0}
-	for _, c := range o.Result.Connections {
-		s.Connections[c.Kind()]++
+	for _, conn := range c.Value.Connections {
+		s.Connections[conn.Kind()]++
 	}
 	return s
 }
 
-// report counts and logs one scrape's failure. A failure is logged at error
-// level when it starts or changes reason, and at debug level while it
-// repeats, so a long outage does not fill the log at every scrape.
-func (a *Account) report(err error) {
+// report counts and logs one scrape's outcome, collector by collector. A
+// failure is logged at error level when it starts or changes reason, and at
+// debug level while it repeats, so a long outage does not fill the log at
+// every scrape.
+func (a *Account) report(o Outcome) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err == nil {
-		if a.lastReason != "" {
-			a.logger.Info("walk of the account-connections list succeeds again", "after", string(a.lastReason))
-			a.lastReason = ""
-		}
-		return
-	}
 	if cause := context.Cause(a.ctx); cause != nil {
 		// The account was removed or the exporter is stopping: the walk
 		// was cancelled on purpose, which is no failure of the API.
@@ -249,20 +354,36 @@ func (a *Account) report(err error) {
 		if errors.Is(cause, errAccountRemoved) {
 			why = cause.Error()
 		}
-		a.logger.Info("walk cancelled", "why", why)
+		for _, err := range o.errors() {
+			if err != nil {
+				a.logger.Info("walk cancelled", "why", why)
+				break
+			}
+		}
 		return
 	}
-	reason := vocode.ReasonOf(err)
-	a.metrics.scrapeErrors.WithLabelValues(string(reason)).Inc()
-	attrs := []any{"reason", string(reason), "err", err.Error()}
-	var ve *vocode.Error
-	if errors.As(err, &ve) && ve.Status != 0 {
-		attrs = append(attrs, "status", ve.Status)
+	for _, name := range a.collectors.names() {
+		err := o.errors()[name]
+		last := a.lastReason[name]
+		if err == nil {
+			if last != "" {
+				a.logger.Info("collector succeeds again", "collector", name, "after", string(last))
+				delete(a.lastReason, name)
+			}
+			continue
+		}
+		reason := vocode.ReasonOf(err)
+		a.metrics.scrapeErrors.WithLabelValues(name, string(reason)).Inc()
+		attrs := []any{"collector", name, "reason", string(reason), "err", err.Error()}
+		var ve *vocode.Error
+		if errors.As(err, &ve) && ve.Status != 0 {
+			attrs = append(attrs, "status", ve.Status)
+		}
+		if reason != last {
+			a.logger.Error("collector failed", attrs...)
+		} else {
+			a.logger.Debug("collector failed again", attrs...)
+		}
+		a.lastReason[name] = reason
 	}
-	if reason != a.lastReason {
-		a.logger.Error("walk of the account-connections list failed", attrs...)
-	} else {
-		a.logger.Debug("walk of the account-connections list failed again", attrs...)
-	}
-	a.lastReason = reason
 }

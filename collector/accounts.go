@@ -22,12 +22,13 @@ import (
 // Accounts is also a prometheus.Collector for the exporter's own series
 // about configuration loads.
 type Accounts struct {
-	base   context.Context
-	load   func() (*config.Config, error)
-	client vocode.Options
-	logger *slog.Logger
-	reload reloadMetrics
-	budget []prometheus.Collector // the request budget's series, if any
+	base       context.Context
+	load       func() (*config.Config, error)
+	client     vocode.Options
+	collectors Collectors
+	logger     *slog.Logger
+	reload     reloadMetrics
+	budget     []prometheus.Collector // the request budget's series, if any
 
 	reloadMu sync.Mutex // one reload at a time
 	mu       sync.RWMutex
@@ -50,6 +51,8 @@ type ReloadStatus struct {
 type AccountsOptions struct {
 	// Load returns the configuration; it is called by every Reload.
 	Load func() (*config.Config, error)
+	// Collectors say what a walk reads besides the connection list.
+	Collectors Collectors
 	// Client is the template of every account's API client options;
 	// Observer and Logger are set per account. Without a Transport, the
 	// accounts share one: they mostly call the same API host, and keep-alive
@@ -73,7 +76,7 @@ func NewAccounts(base context.Context, o AccountsOptions) *Accounts {
 		}
 		o.Client.Transport = t
 	}
-	return &Accounts{base: base, load: o.Load, client: o.Client, logger: logger,
+	return &Accounts{base: base, load: o.Load, client: o.Client, collectors: o.Collectors, logger: logger,
 		reload: newReloadMetrics(), budget: newBudgetMetrics(o.Client.Budget), byName: map[string]*Account{}}
 }
 
@@ -140,7 +143,7 @@ func (s *Accounts) apply() (err error) {
 			continue
 		}
 		if p.account == nil {
-			p.account = newAccount(s.base, acc, s.logger)
+			p.account = newAccount(s.base, acc, s.collectors, s.logger)
 			defer func() {
 				if err != nil {
 					p.account.close()
@@ -184,7 +187,7 @@ func (s *Accounts) newClient(a *Account, acc config.Account) (*vocode.Client, er
 	opts.Observer = a.metrics.observe
 	opts.Logger = a.logger
 	if old := a.Client(); old != nil && old.URL() == acc.URL {
-		opts.PageSize = old.PageSize()
+		opts.PageSize, opts.NumbersPageSize = old.PageSize(), old.NumbersPageSize()
 	}
 	return vocode.New(acc.URL, acc.Key(), opts)
 }

@@ -133,17 +133,17 @@ func TestJoinerExtendsSharedWalk(t *testing.T) {
 	waitRequests(t, f.api, 1)
 	long := scrapeAsync(a, 5*time.Second)
 
-	if o := short(); vocode.ReasonOf(o.Err) != vocode.ReasonTimeout {
-		t.Errorf("the short scrape got %v, want a timeout", o.Err)
+	if o := short(); vocode.ReasonOf(o.Connections.Err) != vocode.ReasonTimeout {
+		t.Errorf("the short scrape got %v, want a timeout", o.Connections.Err)
 	}
 	o := long()
-	if o.Err != nil || len(o.Result.Connections) != 5 {
-		t.Fatalf("the long scrape got %v, %v; want the walk's 5 connections", o.Err, o.Result)
+	if o.Connections.Err != nil || len(o.Connections.Value.Connections) != 5 {
+		t.Fatalf("the long scrape got %v, %v; want the walk's 5 connections", o.Connections.Err, o.Connections.Value)
 	}
 	if n := f.api.Stats().Requests; n != 1 {
 		t.Errorf("the API got %d requests, want the one of a shared walk", n)
 	}
-	if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues("timeout")); got != 1 {
+	if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues(CollectorConnections, "timeout")); got != 1 {
 		t.Errorf("timeouts counted: %v, want 1", got)
 	}
 }
@@ -153,15 +153,15 @@ func TestJoinerExtendsSharedWalk(t *testing.T) {
 func TestTimedOutScrapeCountsOnce(t *testing.T) {
 	f := newFixture(t, "prod", vocodetest.Dataset(1, 1), vocodetest.WithLatency(time.Second))
 	a := f.account(t, "prod")
-	if o := scrapeAsync(a, 100*time.Millisecond)(); vocode.ReasonOf(o.Err) != vocode.ReasonTimeout {
-		t.Fatalf("got %v, want a timeout", o.Err)
+	if o := scrapeAsync(a, 100*time.Millisecond)(); vocode.ReasonOf(o.Connections.Err) != vocode.ReasonTimeout {
+		t.Fatalf("got %v, want a timeout", o.Connections.Err)
 	}
 	for _, r := range vocode.Reasons() {
 		want := 0.0
 		if r == vocode.ReasonTimeout {
 			want = 1
 		}
-		if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues(string(r))); got != want {
+		if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues(CollectorConnections, string(r))); got != want {
 			t.Errorf("%s counted %v, want %v", r, got, want)
 		}
 	}
@@ -216,13 +216,13 @@ func TestReloadDuringWalk(t *testing.T) {
 				t.Fatal("the reload replaced the Account of a name it kept")
 			}
 			after := a.Scrape(context.Background())
-			if o := before(); o.Err != nil || len(o.Result.Connections) != 5 {
-				t.Errorf("the scrape begun before the reload got %v, %v", o.Err, o.Result)
+			if o := before(); o.Connections.Err != nil || len(o.Connections.Value.Connections) != 5 {
+				t.Errorf("the scrape begun before the reload got %v, %v", o.Connections.Err, o.Connections.Value)
 			}
-			if after.Err != nil {
-				t.Fatalf("the scrape after the reload failed: %v", after.Err)
+			if after.Connections.Err != nil {
+				t.Fatalf("the scrape after the reload failed: %v", after.Connections.Err)
 			}
-			if got := after.Result.Connections; countType(got, vocode.TypeTwilio) != tt.twilio {
+			if got := after.Connections.Value.Connections; countType(got, vocode.TypeTwilio) != tt.twilio {
 				t.Errorf("the scrape after the reload saw %d twilio connections, want %d", countType(got, vocode.TypeTwilio), tt.twilio)
 			}
 			if n := f.api.Stats().Requests; n != tt.walks {
@@ -253,8 +253,8 @@ func TestReloadKeepsWhatTheAccountLearned(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := f.account(t, "prod")
-	if o := a.Scrape(context.Background()); o.Err != nil {
-		t.Fatal(o.Err)
+	if o := a.Scrape(context.Background()); o.Connections.Err != nil {
+		t.Fatal(o.Connections.Err)
 	}
 	if got := a.Client().PageSize(); got != 50 {
 		t.Fatalf("page size after a 422 = %d, want 50", got)
@@ -281,7 +281,7 @@ func TestReloadKeepsWhatTheAccountLearned(t *testing.T) {
 	if got := a.Client().PageSize(); got != 50 {
 		t.Errorf("page size after the reload = %d, want the learned 50", got)
 	}
-	if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues("auth")); got != 2 {
+	if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues(CollectorConnections, "auth")); got != 2 {
 		t.Errorf("auth failures = %v, want 2: counters survive a reload", got)
 	}
 }
@@ -301,8 +301,8 @@ func TestReloadBrokenConfig(t *testing.T) {
 	if got := testutil.ToFloat64(f.accounts.reload.succeeded); got != 0 {
 		t.Errorf("config_last_reload_successful = %v after a broken reload", got)
 	}
-	if o := before[0].Scrape(context.Background()); o.Err != nil {
-		t.Errorf("the previous configuration does not serve: %v", o.Err)
+	if o := before[0].Scrape(context.Background()); o.Connections.Err != nil {
+		t.Errorf("the previous configuration does not serve: %v", o.Connections.Err)
 	}
 }
 

@@ -32,7 +32,7 @@ func benchOutcome(n int) Outcome {
 		res.Connections = append(res.Connections, conn)
 	}
 	slices.SortFunc(res.Connections, func(a, b vocode.Connection) int { return strings.Compare(a.ID, b.ID) })
-	return Outcome{Result: res}
+	return Outcome{Connections: Part[*vocode.Result]{Ran: true, Value: res}}
 }
 
 // benchFixed is a Collector that emits a walk's outcome without walking.
@@ -42,7 +42,7 @@ type benchFixed struct {
 }
 
 func (f benchFixed) Describe(ch chan<- *prometheus.Desc) { (&Collector{}).Describe(ch) }
-func (f benchFixed) Collect(ch chan<- prometheus.Metric) { emit(ch, f.account, f.outcome) }
+func (f benchFixed) Collect(ch chan<- prometheus.Metric) { emit(ch, f.account, nil, f.outcome) }
 
 // BenchmarkCollect10k measures the exporter's own work for an account of
 // 10,000 connections.

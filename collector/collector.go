@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -26,8 +27,7 @@ func New(ctx context.Context, accounts []*Account) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, connectionsDesc, reportedDesc, reportedEstimatedDesc,
-		infoDesc, poolDesc, anyCallerIDDesc, durationDesc, pagesDesc} {
+	for _, d := range scrapeDescs {
 		ch <- d
 	}
 	for _, a := range c.accounts {
@@ -37,39 +37,74 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect implements prometheus.Collector: accounts are scraped in
 // parallel. An account's counters are collected after its walk, so they
-// count that walk's requests and failure next to the vocode_up it produced.
+// count that walk's requests and failures next to the series it produced.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	var wg sync.WaitGroup
 	for _, a := range c.accounts {
 		wg.Go(func() {
-			emit(ch, a.name, a.Scrape(c.ctx))
+			emit(ch, a.name, a.Expected(), a.Scrape(c.ctx))
 			a.metrics.collect(ch)
 		})
 	}
 	wg.Wait()
 }
 
-// emit sends one account's series. A failed walk sends only up, duration and
-// pages: partial counts would make an outage look like lost connections.
-func emit(ch chan<- prometheus.Metric, account string, o Outcome) {
-	pages := 0
-	if o.Result != nil {
-		pages = o.Result.Pages
+// emit sends one account's series for one scrape. Each collector's series
+// come only from its own success: partial counts would make an outage look
+// like lost connections or numbers.
+func emit(ch chan<- prometheus.Metric, account string, expected map[string]int, o Outcome) {
+	emitCollector(ch, account, CollectorConnections, o.Connections.Err, o.Connections.Duration)
+	if o.Usage.Ran {
+		emitCollector(ch, account, CollectorUsage, o.Usage.Err, o.Usage.Duration)
+		if o.Usage.Err == nil {
+			emitUsage(ch, account, o.Usage.Value)
+		}
 	}
-	ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, o.Duration.Seconds(), account)
+	if o.Numbers.Ran {
+		emitCollector(ch, account, CollectorNumbers, o.Numbers.Err, o.Numbers.Duration)
+		if o.Numbers.Err == nil {
+			emitNumbers(ch, account, o.Numbers.Value)
+		}
+	}
+	// What the configuration expects is known whatever the API answers.
+	for typ, n := range expected {
+		ch <- prometheus.MustNewConstMetric(expectedDesc, prometheus.GaugeValue, float64(n), account, typ)
+	}
+	emitConnections(ch, account, expected, o.Connections)
+}
+
+func emitCollector(ch chan<- prometheus.Metric, account, name string, err error, took time.Duration) {
+	ch <- prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, boolValue(err == nil), account, name)
+	ch <- prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, took.Seconds(), account, name)
+}
+
+// emitConnections sends the connection list's series. A failed walk sends
+// only up, duration and pages.
+func emitConnections(ch chan<- prometheus.Metric, account string, expected map[string]int, p Part[*vocode.Result]) {
+	pages := 0
+	if p.Value != nil {
+		pages = p.Value.Pages
+	}
+	ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, p.Duration.Seconds(), account)
 	ch <- prometheus.MustNewConstMetric(pagesDesc, prometheus.GaugeValue, float64(pages), account)
-	if o.Err != nil {
+	if p.Err != nil {
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0, account)
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1, account)
 
-	res := o.Result
+	res := p.Value
 	if res.HasTotal {
 		ch <- prometheus.MustNewConstMetric(reportedDesc, prometheus.GaugeValue, float64(res.Total), account)
 		ch <- prometheus.MustNewConstMetric(reportedEstimatedDesc, prometheus.GaugeValue, boolValue(res.TotalIsEstimated), account)
 	}
+	// Every type an alert compares is present, 0 when the account has
+	// none: twilio and openai always, and each type the configuration
+	// expects.
 	byKind := map[string]int{"twilio": 0, "openai": 0}
+	for typ := range expected {
+		byKind[typ] = 0
+	}
 	// The per-connection series share their label pairs: one account
 	// pair, one pair per type, one id pair per connection.
 	accountPair := labelPair("account", account)

@@ -168,7 +168,7 @@ vocode_up{account="prod"} 0
 	}
 	testutil.CollectAndCount(c) // a second failed walk
 	m := f.account(t, "prod").metrics
-	if got := testutil.ToFloat64(m.scrapeErrors.WithLabelValues("server_error")); got != 2 {
+	if got := testutil.ToFloat64(m.scrapeErrors.WithLabelValues(CollectorConnections, "server_error")); got != 2 {
 		t.Errorf("server_error count = %v, want 2", got)
 	}
 	if got := testutil.ToFloat64(m.apiRequests.WithLabelValues(vocode.EndpointList, "500")); got != 6 {
@@ -179,7 +179,7 @@ vocode_up{account="prod"} 0
 	if n := strings.Count(logs, "level=ERROR"); n != 1 {
 		t.Errorf("%d error lines, want 1:\n%s", n, logs)
 	}
-	if !strings.Contains(logs, `account=prod reason=server_error`) || !strings.Contains(logs, "status=500") || !strings.Contains(logs, "boom") {
+	if !strings.Contains(logs, `account=prod collector=connections reason=server_error`) || !strings.Contains(logs, "status=500") || !strings.Contains(logs, "boom") {
 		t.Errorf("log lacks account, reason, status or detail:\n%s", logs)
 	}
 	f.api.ClearFaults()
@@ -265,7 +265,7 @@ func TestHandlerHonoursScrapeTimeout(t *testing.T) {
 		t.Errorf("scrape took %v, want about 0.5s", took)
 	}
 	body := w.Body.String()
-	for _, want := range []string{`vocode_up{account="prod"} 0`, `vocode_scrape_errors_total{account="prod",reason="timeout"} 1`} {
+	for _, want := range []string{`vocode_up{account="prod"} 0`, `vocode_scrape_errors_total{account="prod",collector="connections",reason="timeout"} 1`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s:\n%s", want, body)
 		}

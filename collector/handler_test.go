@@ -53,7 +53,7 @@ func TestProbeServesOneAccount(t *testing.T) {
 		`vocode_account_connections{account="one",type="twilio"} 2`,
 		`vocode_api_requests_total{account="one",code="200",endpoint="account_connections_list"} 1`,
 		`vocode_api_request_duration_seconds_count{account="one",endpoint="account_connections_list"} 1`,
-		`vocode_scrape_errors_total{account="one",reason="timeout"} 0`,
+		`vocode_scrape_errors_total{account="one",collector="connections",reason="timeout"} 0`,
 		`vocode_scrape_duration_seconds{account="one"}`,
 	} {
 		if !strings.Contains(body, want) {

@@ -45,7 +45,51 @@ var (
 	pagesDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "pages"),
 		"Pages of the list fetched by this scrape's walk, failed ones included.",
 		[]string{"account"}, nil)
+	expectedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "account", "connections_expected"),
+		"The least number of connections of this type the exporter's configuration expects (expected_connections); absent when none is configured.",
+		[]string{"account", "type"}, nil)
+
+	collectorSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_success"),
+		"1 if this scrape's collector succeeded, 0 if not: connections (the list walk, as vocode_up), usage, numbers. Each fails on its own.",
+		[]string{"account", "collector"}, nil)
+	collectorDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_duration_seconds"),
+		"How long this scrape's collector took, failed ones included.",
+		[]string{"account", "collector"}, nil)
+
+	usageMinutesDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "usage", "minutes"),
+		"Minutes of calls the account has used this month (monthly_usage_minutes).",
+		[]string{"account"}, nil)
+	usageLimitDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "usage", "limit_minutes"),
+		"The monthly minutes the account's plan allows; calls stop when vocode_usage_minutes reaches it. Absent for a plan without a limit.",
+		[]string{"account"}, nil)
+	planInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "plan", "info"),
+		"1, with the account's Vocode plan (free, developer, enterprise, unlimited, ...).",
+		[]string{"account", "plan"}, nil)
+
+	numbersDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "numbers"),
+		"Phone numbers of the account by telephony provider; twilio and vonage are always present, 0 when the account has none.",
+		[]string{"account", "provider"}, nil)
+	numberInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "number", "info"),
+		"1 for each phone number the walk found, with its number, label, provider and the id of its telephony account connection (\"\" when none).",
+		[]string{"account", "connection_id", "label", "number", "number_id", "provider"}, nil)
+	numberActiveDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "number", "active"),
+		"1 if the phone number is active, 0 if not.",
+		[]string{"account", "number_id"}, nil)
+	numberOutboundOnlyDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "number", "outbound_only"),
+		"1 if the phone number only places calls, 0 if it takes inbound calls too.",
+		[]string{"account", "number_id"}, nil)
+	numberInboundAgentDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "number", "inbound_agent"),
+		"1 if an inbound agent answers the phone number's calls, 0 if none is set (inbound calls ring into nothing).",
+		[]string{"account", "number_id"}, nil)
 )
+
+// scrapeDescs are the descriptions of every series a scrape builds.
+var scrapeDescs = []*prometheus.Desc{
+	upDesc, connectionsDesc, reportedDesc, reportedEstimatedDesc, infoDesc, poolDesc, anyCallerIDDesc,
+	durationDesc, pagesDesc, expectedDesc, collectorSuccessDesc, collectorDurationDesc,
+	usageMinutesDesc, usageLimitDesc, planInfoDesc,
+	numbersDesc, numberInfoDesc, numberActiveDesc, numberOutboundOnlyDesc, numberInboundAgentDesc,
+}
 
 // accountMetrics are the series of one account that outlive a scrape:
 // counters and the request latency histogram. The account owns them: they
@@ -57,14 +101,14 @@ type accountMetrics struct {
 	apiDuration  *prometheus.HistogramVec
 }
 
-func newAccountMetrics(account string) *accountMetrics {
+func newAccountMetrics(account string, collectors Collectors) *accountMetrics {
 	labels := prometheus.Labels{"account": account}
 	m := &accountMetrics{
 		scrapeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "scrape", Name: "errors_total",
-			Help:        "Scrapes that reported vocode_up 0, by reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination.",
+			Help:        "Scrapes in which a collector failed, by collector (connections: vocode_up 0; usage; numbers) and reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination.",
 			ConstLabels: labels,
-		}, []string{"reason"}),
+		}, []string{"collector", "reason"}),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "api", Name: "requests_total",
 			Help:        "HTTP requests made to the Vocode API, retries included, by endpoint and status code (`error` when no response came).",
@@ -80,10 +124,12 @@ func newAccountMetrics(account string) *accountMetrics {
 			ConstLabels:                     labels,
 		}, []string{"endpoint"}),
 	}
-	// Every reason is visible as 0 from the start, so that rate() and
-	// increase() see the first failure.
-	for _, r := range vocode.Reasons() {
-		m.scrapeErrors.WithLabelValues(string(r))
+	// Every reason of every enabled collector is visible as 0 from the
+	// start, so that rate() and increase() see the first failure.
+	for _, c := range collectors.names() {
+		for _, r := range vocode.Reasons() {
+			m.scrapeErrors.WithLabelValues(c, string(r))
+		}
 	}
 	return m
 }

@@ -204,7 +204,7 @@ func TestKeyRotation(t *testing.T) {
 			replaceFile(t, keyFile, rotatedKey+"\n")
 			_, mfs = scrape(t, exp)
 			mustUp(t, mfs, acct, 0)
-			if got := mustValue(t, mfs, "vocode_scrape_errors_total", "account", acct, "reason", "auth"); got != 1 {
+			if got := mustValue(t, mfs, "vocode_scrape_errors_total", "account", acct, "collector", "connections", "reason", "auth"); got != 1 {
 				t.Errorf("the old key's rejection counted as %v auth errors, want 1", got)
 			}
 

@@ -59,9 +59,10 @@ type faultCase struct {
 }
 
 const (
-	failedMsg = `msg="walk of the account-connections list failed"`
-	againMsg  = `msg="walk of the account-connections list failed again"`
-	okAgain   = `msg="walk of the account-connections list succeeds again"`
+	// The connection list's collector: faults here hit its endpoint only.
+	failedMsg = `msg="collector failed" account=victim collector=connections`
+	againMsg  = `msg="collector failed again" account=victim collector=connections`
+	okAgain   = `msg="collector succeeds again" account=victim collector=connections`
 )
 
 func rawPage(body string) func(*testing.T, *vocodetest.Server) {
@@ -169,7 +170,7 @@ func faultCases(t *testing.T) []faultCase {
 		{name: "422 on page", fault: status(422, nil, `{"detail":[{"loc":["query","page"],"msg":"Input should be greater than or equal to 1","type":"greater_than_equal"}]}`),
 			reason: vocode.ReasonClientError, status: 422, requests: 1, logHas: []string{"query.page: Input should be greater"}},
 		{name: "422 on size halves the page size", opts: []vocodetest.Option{vocodetest.WithMaxPageSize(50)},
-			requests: 2, logHas: []string{`level=WARN`, "API rejected the page size", "rejected=100", "page_size=50", "account=" + accountName},
+			requests: 2, logHas: []string{`level=WARN`, "API rejected the page size", "endpoint=account_connections_list", "rejected=100", "page_size=50", "account=" + accountName},
 			after: func(t *testing.T, f *vocodetest.Server, _ map[string]*dto.MetricFamily) {
 				if n := f.Stats().PageSizes[100]; n != 1 {
 					t.Errorf("size 100 asked for %d times over two scrapes, want once: the size that works is remembered", n)
@@ -487,7 +488,7 @@ func runFaultCase(t *testing.T, bin string, tc faultCase) {
 			}
 		}
 		time.Sleep(100 * time.Millisecond) // let the log catch up
-		if lines := logLines(exp.Logs(), "account="+accountName, "list failed"); len(lines) > 0 {
+		if lines := logLines(exp.Logs(), "account="+accountName, "collector failed"); len(lines) > 0 {
 			t.Errorf("failure logged for a walk that succeeded: %q", lines)
 		}
 	} else {
@@ -535,7 +536,7 @@ func runFaultCase(t *testing.T, bin string, tc faultCase) {
 		body, mfs = scrapeWith(t, exp, tc.header)
 		assertNoSecrets(t, "/metrics", body)
 		mustUp(t, mfs, accountName, 0)
-		if got := mustValue(t, mfs, "vocode_scrape_errors_total", "account", accountName, "reason", string(tc.reason)); got != 2 {
+		if got := mustValue(t, mfs, "vocode_scrape_errors_total", "account", accountName, "collector", "connections", "reason", string(tc.reason)); got != 2 {
 			t.Errorf("after two failed walks vocode_scrape_errors_total{reason=%q} = %v, want 2", tc.reason, got)
 		}
 		if n := len(waitLines(exp, 1, "account="+accountName, againMsg, "level=DEBUG")); n != 1 {
@@ -575,7 +576,7 @@ func runFaultCase(t *testing.T, bin string, tc faultCase) {
 		}
 	}
 	if tc.reason != "" {
-		if got := mustValue(t, mfs, "vocode_scrape_errors_total", "account", accountName, "reason", string(tc.reason)); got != 2 {
+		if got := mustValue(t, mfs, "vocode_scrape_errors_total", "account", accountName, "collector", "connections", "reason", string(tc.reason)); got != 2 {
 			t.Errorf("a good walk changed vocode_scrape_errors_total{reason=%q} to %v", tc.reason, got)
 		}
 		// A reload starts the account afresh; otherwise the recovery is

@@ -244,7 +244,7 @@ func reasonCounts(t testing.TB, mfs map[string]*dto.MetricFamily, acct string) m
 	t.Helper()
 	out := map[vocode.Reason]float64{}
 	for _, r := range vocode.Reasons() {
-		out[r] = mustValue(t, mfs, "vocode_scrape_errors_total", "account", acct, "reason", string(r))
+		out[r] = mustValue(t, mfs, "vocode_scrape_errors_total", "account", acct, "collector", "connections", "reason", string(r))
 	}
 	return out
 }

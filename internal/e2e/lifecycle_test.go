@@ -165,14 +165,14 @@ func TestScrapeTimeoutCountedOnce(t *testing.T) {
 	long := wait()
 	mustUp(t, short, "default", 0)
 	mustUp(t, long, "default", 1)
-	if got := mustValue(t, long, "vocode_scrape_errors_total", "account", "default", "reason", "timeout"); got != 1 {
+	if got := mustValue(t, long, "vocode_scrape_errors_total", "account", "default", "collector", "connections", "reason", "timeout"); got != 1 {
 		t.Errorf("after one scrape gave up waiting, timeouts = %v, want 1", got)
 	}
 
 	// A short scrape alone: its walk times out with it; still one count.
 	short = scrapeTimeout(t, exp, "0.4")
 	mustUp(t, short, "default", 0)
-	if got := mustValue(t, short, "vocode_scrape_errors_total", "account", "default", "reason", "timeout"); got != 2 {
+	if got := mustValue(t, short, "vocode_scrape_errors_total", "account", "default", "collector", "connections", "reason", "timeout"); got != 2 {
 		t.Errorf("after a second timed-out scrape, timeouts = %v, want 2", got)
 	}
 	for reason, n := range reasonCounts(t, short, "default") {
