@@ -67,6 +67,7 @@ func main() {
 }
 
 func run() int {
+	fillVersion()
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(kingpin.CommandLine, logConfig)
 	kingpin.Version(version.Print(exporterName))
