@@ -49,6 +49,8 @@ LABEL org.opencontainers.image.title="vocode_exporter" \
       org.opencontainers.image.created="${BUILD_DATE}"
 
 COPY --from=builder /out/vocode_exporter /bin/vocode_exporter
+# The Apache License asks that whoever receives the binary gets its text too.
+COPY LICENSE /LICENSE
 
 # 65532 is the "nonroot" user of the distroless images; numeric so that
 # Kubernetes' runAsNonRoot can verify it.

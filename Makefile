@@ -42,6 +42,14 @@ ARTIFACTS_DIR ?= $(CURDIR)/test-artifacts
 RULE_FILES      = $(filter-out %_test.yml,$(wildcard alerts/*.yml))
 RULE_TEST_FILES = $(wildcard alerts/*_test.yml)
 
+# Release archives (`make release`), reproducible from the commit: the build
+# date is the commit's time, the build user fixed, and internal/cmd/mkrelease
+# writes the archives without the machine's tar and zip (see its doc).
+DIST              ?= dist
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64 darwin/arm64 windows/amd64
+RELEASE_FILES     := LICENSE README.md dashboards/vocode.json alerts/vocode.rules.yml
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+
 FUZZTIME ?= 30s
 DOCKER   ?= docker
 IMAGE    ?= vocode_exporter:$(VERSION)
@@ -96,7 +104,7 @@ test-dashboards: ## Dashboard tests (their own Go module).
 	cd dashboards/dashboardtest && $(GO) test -count=1 ./...
 
 .PHONY: test-release
-test-release: ## Dockerfile, .dockerignore, VERSION and examples/ checks (their own Go module).
+test-release: ## make release twice and its archives, Dockerfile, .dockerignore, VERSION, CHANGELOG and examples/ checks (their own Go module).
 	cd internal/release && $(GO) test -count=1 ./...
 
 .PHONY: test-browser
@@ -146,6 +154,16 @@ fuzz: ## Run every Fuzz* target for FUZZTIME each (default 30s).
 		done; \
 	done
 
+.PHONY: release
+release: ## Reproducible release archives and sha256sums.txt in $(DIST)/, one per platform.
+	@test "$(REVISION)" != unknown -a -n "$(SOURCE_DATE_EPOCH)" || \
+		{ echo "make release needs a git checkout, or REVISION and SOURCE_DATE_EPOCH set" >&2; exit 1; }
+	@git diff --quiet HEAD -- 2>/dev/null || \
+		echo ">> warning: this is not a clean checkout of $(REVISION): the archives are not that commit's" >&2
+	rm -rf $(DIST)
+	$(GO) run ./internal/cmd/mkrelease -out $(DIST) -version $(VERSION) -revision $(REVISION) \
+		-epoch $(SOURCE_DATE_EPOCH) -platforms '$(RELEASE_PLATFORMS)' $(RELEASE_FILES)
+
 .PHONY: docker
 docker: ## Build the container image (needs a Docker engine).
 	$(DOCKER) build \
@@ -159,4 +177,5 @@ docker: ## Build the container image (needs a Docker engine).
 .PHONY: clean
 clean: ## Remove build output.
 	rm -f $(BINARY)
+	rm -rf $(DIST)
 	rm -f coverage.* *.out *.prof

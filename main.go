@@ -73,6 +73,7 @@ func main() {
 }
 
 func run() int {
+	fillVersion()
 	logConfig := &promslog.Config{}
 	promslogflag.AddFlags(kingpin.CommandLine, logConfig)
 	kingpin.Version(version.Print(exporterName))

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"net/http"
@@ -97,16 +98,25 @@ func TestEndToEnd(t *testing.T) {
 func TestEndpoints(t *testing.T) {
 	api := vocodetest.NewServer(vocodetest.Dataset(1, 1))
 	defer api.Close()
-	exp := e2e.Start(t, e2e.Build(t), e2e.Options{
+	bin := e2e.Build(t)
+	exp := e2e.Start(t, bin, e2e.Options{
 		Args: []string{"--vocode.url=" + api.URL},
 		Env:  []string{"VOCODE_API_KEY=" + api.APIKey},
 	})
+	// e2e.Build is a plain go build: no linker flags, so the version on the
+	// status page comes from the build information and the VERSION file.
+	bi, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, _ := versionFromBuildInfo(bi, versionFile)
 	tests := []struct {
 		method, path string
 		code         int
 		body         string
 	}{
 		{"GET", "/", 200, `href="/metrics"`},
+		{"GET", "/", 200, "(version=" + ver + ", "},
 		{"GET", "/-/healthy", 200, "Healthy"},
 		{"GET", "/-/ready", 200, "Ready"},
 		{"GET", "/-/reload", 405, "reload takes POST"},

@@ -232,10 +232,10 @@ func safeJSONError(err error, doc string) error {
 	if errors.As(err, &typeErr) {
 		// Value is "number 123" for numbers: keep only the kind.
 		kind, _, _ := strings.Cut(typeErr.Value, " ")
-		switch {
-		case typeErr.Field == "":
+		switch typeErr.Field {
+		case "":
 			return fmt.Errorf("the body is %s, not a %s object", article(kind), doc)
-		case typeErr.Field == "items.steering_pool":
+		case "items.steering_pool":
 			return fmt.Errorf("steering_pool is not an array but %s (offset %d)", article(kind), typeErr.Offset)
 		}
 		return fmt.Errorf("field %q holds %s where %s was expected (offset %d)",

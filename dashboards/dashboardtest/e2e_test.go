@@ -49,6 +49,9 @@ var fakeAccounts = []fakeAccount{
 // rule must work in both.
 var scrapeModes = []struct {
 	name string
+	// native turns native histograms on in Prometheus, as
+	// nativeHistogramSetup says for its version.
+	native bool
 	// exporterArgs are added to the exporter's flags.
 	exporterArgs []string
 	// scrapeConfigs returns Prometheus' scrape_configs for an exporter at
@@ -93,6 +96,20 @@ var scrapeModes = []struct {
 		},
 		probeAccounts: append(accountNames(), "ghost"),
 	},
+	{
+		// /metrics again, with native histograms ingested: the latency
+		// histogram must arrive as one, and (where Prometheus can keep
+		// them beside it) the classic buckets the dashboard reads too.
+		name:   "native",
+		native: true,
+		scrapeConfigs: func(target, _ string) string {
+			return fmt.Sprintf(`
+  - job_name: vocode
+    static_configs:
+      - targets: [%q]
+`, target)
+		},
+	},
 }
 
 func accountNames() []string {
@@ -120,8 +137,16 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	promVer := prometheusVersion(t, promBin)
 	for _, mode := range scrapeModes {
 		t.Run(mode.name, func(t *testing.T) {
+			var native nativeSetup
+			if mode.native {
+				if native = nativeHistogramSetup(promVer); !native.supported {
+					t.Skipf("Prometheus %d.%d has no native histograms (2.40 and later have)", promVer[0], promVer[1])
+				}
+				t.Logf("Prometheus %d.%d.%d: native histograms with flags %q and scrape config %q", promVer[0], promVer[1], promVer[2], native.flags, native.scrapeConfig)
+			}
 			t.Parallel()
 			exporter := startExporter(t, mode.exporterArgs...)
 			sdFile := filepath.Join(t.TempDir(), "accounts.json")
@@ -129,7 +154,13 @@ func TestEndToEnd(t *testing.T) {
 			if err := os.WriteFile(sdFile, []byte(sd), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			prom := startPrometheus(t, promBin, mode.scrapeConfigs(exporter.Addr, sdFile), rules)
+			prom := startPrometheus(t, promBin, native.apply(mode.scrapeConfigs(exporter.Addr, sdFile)), rules, native.flags...)
+			if mode.native {
+				checkNativeHistograms(t, prom, native)
+				if !native.classicKept {
+					return
+				}
+			}
 			checkDashboardAndRules(t, prom, dash, rules)
 
 			// What the alerts make of the real exporter's series: the
@@ -260,7 +291,7 @@ type prometheus struct {
 
 // startPrometheus runs Prometheus on a free loopback port with its own
 // storage, with the given scrape configs, evaluating the rules every second.
-func startPrometheus(t *testing.T, bin, scrapeConfigs string, rules []string) *prometheus {
+func startPrometheus(t *testing.T, bin, scrapeConfigs string, rules []string, flags ...string) *prometheus {
 	t.Helper()
 	dir := t.TempDir()
 	var abs []string
@@ -283,12 +314,12 @@ scrape_configs:%s`, jsonString(abs), scrapeConfigs)
 		t.Fatal(err)
 	}
 	addr := e2e.FreeAddr(t)
-	cmd := exec.Command(bin,
-		"--config.file="+cfgPath,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
+	cmd := exec.Command(bin, append([]string{
+		"--config.file=" + cfgPath,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
 		"--log.level=warn",
-	)
+	}, flags...)...)
 	logs := &e2e.LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
@@ -386,6 +417,10 @@ type queryResult struct {
 	ResultType string `json:"resultType"`
 	Result     []struct {
 		Metric map[string]string `json:"metric"`
+		// Value is a float sample, [time, "value"]; Histogram a native
+		// histogram sample, [time, {count, sum, buckets}].
+		Value     []any `json:"value"`
+		Histogram []any `json:"histogram"`
 	} `json:"result"`
 }
 

@@ -1,6 +1,8 @@
 // Package release holds the checks for what ships beside the exporter's Go
-// code: the container image recipe (Dockerfile, .dockerignore), the version
-// file and the deployment examples under examples/.
+// code: the release archives of `make release` (built twice and compared
+// byte for byte, their contents and binaries inspected), the container image
+// recipe (Dockerfile, .dockerignore), the version file, CHANGELOG.md and
+// LICENSE, and the deployment examples under examples/.
 //
 // No Docker engine runs on the project's machines, so the tests check what can
 // be checked without one: they read the Dockerfile with BuildKit's own parser,

@@ -178,9 +178,15 @@ func TestDockerignore(t *testing.T) {
 			t.Errorf(".dockerignore keeps %s in the build context", p)
 		}
 	}
-	for _, p := range []string{"go.mod", "go.sum", "main.go", "VERSION", "collector/collector.go", "vocode/client.go"} {
+	// VERSION is embedded in the binary; LICENSE is copied into the image.
+	for _, p := range []string{"go.mod", "go.sum", "main.go", "VERSION", "LICENSE", "collector/collector.go", "vocode/client.go"} {
 		if excluded(t, pm, p) {
 			t.Errorf(".dockerignore drops %s, which the build needs", p)
+		}
+	}
+	for _, p := range []string{"dist/sha256sums.txt", "dist/vocode_exporter-0.1.0.linux-amd64.tar.gz", "CHANGELOG.md", "SECURITY.md"} {
+		if !excluded(t, pm, p) {
+			t.Errorf(".dockerignore keeps %s in the build context", p)
 		}
 	}
 }
