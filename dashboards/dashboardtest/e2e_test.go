@@ -25,23 +25,37 @@ import (
 )
 
 // The accounts the exporter walks in the end-to-end test, each behind its
-// own fake Vocode API.
+// own fake Vocode API: between them, every alert has an account to fire for
+// and every panel something to show.
 type fakeAccount struct {
-	name  string
-	conns []vocodetest.Connection
-	fault *vocodetest.Fault
+	name     string
+	conns    []vocodetest.Connection
+	numbers  int              // phone numbers, from vocodetest.Numbers
+	usage    vocodetest.Usage // the default: a developer plan without a limit
+	expected string           // expected_connections, in YAML flow style
+	faults   []vocodetest.Fault
 }
 
 var fakeAccounts = []fakeAccount{
-	// Twilio connection 0 of a dataset has an empty steering pool.
-	{name: "prod", conns: vocodetest.Dataset(6, 3)},
-	{name: "staging", conns: vocodetest.Dataset(2, 1)},
-	// Answers, but has no Twilio connection at all.
-	{name: "notwilio", conns: vocodetest.Dataset(0, 2)},
-	{name: "broken", conns: vocodetest.Dataset(1, 0), fault: &vocodetest.Fault{Status: http.StatusInternalServerError}},
-	{name: "limited", conns: vocodetest.Dataset(1, 0), fault: &vocodetest.Fault{
+	// Twilio connection 0 of a dataset has an empty steering pool; the
+	// numbers include one whose connection is gone and one without an
+	// agent; 6 Twilio connections of the 8 expected.
+	{name: "prod", conns: vocodetest.Dataset(6, 3), numbers: 6, expected: "{twilio: 8, openai: 3}",
+		usage: vocodetest.Usage{Plan: "plan_enterprise", Minutes: 420, LimitMinutes: 10000, HasLimit: true}},
+	{name: "staging", conns: vocodetest.Dataset(2, 1), numbers: 2,
+		usage: vocodetest.Usage{Plan: "plan_developer", Minutes: 950, LimitMinutes: 1000, HasLimit: true}},
+	// Answers, but has no Twilio connection at all; its minutes are used
+	// up, and its numbers list fails.
+	{name: "notwilio", conns: vocodetest.Dataset(0, 2),
+		usage:  vocodetest.Usage{Plan: "plan_free", Minutes: 1200, LimitMinutes: 1000, HasLimit: true},
+		faults: []vocodetest.Fault{{Endpoint: vocodetest.EndpointNumbers, Status: http.StatusInternalServerError}}},
+	// The connection list fails; its numbers, whose connections therefore
+	// go unlisted, must not read as connections gone.
+	{name: "broken", conns: vocodetest.Dataset(1, 0), numbers: 2,
+		faults: []vocodetest.Fault{{Status: http.StatusInternalServerError}}},
+	{name: "limited", conns: vocodetest.Dataset(1, 0), faults: []vocodetest.Fault{{
 		Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}},
-	}},
+	}}},
 }
 
 // scrapeModes are the two ways Prometheus can scrape the exporter, as the
@@ -174,10 +188,16 @@ func TestEndToEnd(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			checkAlerts(ctx, t, prom, "account", map[string][]string{
-				"VocodeTwilioConnectionsMissing": {"notwilio"},
-				"VocodeScrapeFailing":            {"broken", "limited"},
-				"VocodeTwilioSteeringPoolEmpty":  {"prod", "staging"},
-				"VocodeTwilioConnectionLost":     nil,
+				"VocodeTwilioConnectionsMissing":  {"notwilio"},
+				"VocodeScrapeFailing":             {"broken", "limited"},
+				"VocodeTwilioSteeringPoolEmpty":   {"prod", "staging"},
+				"VocodeTwilioConnectionLost":      nil,
+				"VocodeConnectionsBelowExpected":  {"prod"},
+				"VocodeUsageNearLimit":            {"notwilio", "staging"},
+				"VocodeUsageLimitReached":         {"notwilio"},
+				"VocodeNumberConnectionMissing":   {"prod"},
+				"VocodeInboundNumberWithoutAgent": {"broken", "prod", "staging"},
+				"VocodeCollectorFailing":          {"notwilio"},
 			})
 			checkAlerts(ctx, t, prom, "instance", map[string][]string{"VocodeExporterDown": down})
 		})
@@ -270,12 +290,19 @@ func startExporter(t *testing.T, args ...string) *e2e.Exporter {
 	cfg.WriteString("accounts:\n")
 	for _, a := range fakeAccounts {
 		key := "e2e-key-" + a.name
-		s := vocodetest.NewServer(a.conns, vocodetest.WithAPIKey(key))
+		opts := []vocodetest.Option{vocodetest.WithAPIKey(key), vocodetest.WithNumbers(vocodetest.Numbers(a.numbers, a.conns))}
+		if a.usage.Plan != "" {
+			opts = append(opts, vocodetest.WithUsage(a.usage))
+		}
+		s := vocodetest.NewServer(a.conns, opts...)
 		t.Cleanup(s.Close)
-		if a.fault != nil {
-			s.AddFault(*a.fault)
+		for _, f := range a.faults {
+			s.AddFault(f)
 		}
 		fmt.Fprintf(&cfg, "  - name: %s\n    url: %s\n    api_key: %s\n", a.name, s.URL, key)
+		if a.expected != "" {
+			fmt.Fprintf(&cfg, "    expected_connections: %s\n", a.expected)
+		}
 	}
 	path := filepath.Join(t.TempDir(), "vocode.yml")
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {

@@ -137,7 +137,7 @@ func deref(s *string) string {
 // Grafana unit ids the dashboard may use; a typo would silently show raw
 // numbers, so the unit rule checks against this list.
 var knownUnits = []string{
-	"none", "short", "percent", "percentunit", "s", "ms", "reqps", "ops", "bool", "bool_yes_no",
+	"none", "short", "percent", "percentunit", "s", "ms", "m", "reqps", "ops", "bool", "bool_yes_no",
 }
 
 // TestDashboardLint applies the rules of Grafana's dashboard-linter that
