@@ -36,8 +36,14 @@ type fixture struct {
 }
 
 // newFixture serves conns under account and loads a configuration of that
-// one account.
+// one account, whose walks read the connection list only.
 func newFixture(t *testing.T, account string, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
+	t.Helper()
+	return newCollectingFixture(t, account, Collectors{}, conns, opts...)
+}
+
+// newCollectingFixture is newFixture with the given collectors enabled.
+func newCollectingFixture(t *testing.T, account string, collectors Collectors, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
 	t.Helper()
 	f := &fixture{api: vocodetest.NewServer(conns, opts...), logs: &strings.Builder{}}
 	t.Cleanup(f.api.Close)
@@ -50,8 +56,9 @@ func newFixture(t *testing.T, account string, conns []vocodetest.Connection, opt
 			defer f.mu.Unlock()
 			return config.Parse([]byte(f.yaml), "https://api.vocode.dev", t.TempDir())
 		},
-		Client: vocode.Options{Backoff: time.Millisecond},
-		Logger: logger,
+		Client:     vocode.Options{Backoff: time.Millisecond},
+		Collectors: collectors,
+		Logger:     logger,
 	})
 	// Walks end and clients let go of their connections before the fakes
 	// close and goleak looks.

@@ -105,6 +105,19 @@ func newRow(a *collector.Account) row {
 	default:
 		r.Outcome = string(s.Reason)
 	}
+	// The other collectors fail apart from the connection list: say so
+	// next to its outcome, so a green row never hides a failing part. A
+	// failure for the same reason as the list's (a revoked key fails all
+	// three) says nothing more.
+	var failed []string
+	for _, name := range slices.Sorted(maps.Keys(s.Failed)) {
+		if s.Failed[name] != s.Reason {
+			failed = append(failed, name+": "+string(s.Failed[name]))
+		}
+	}
+	if len(failed) > 0 {
+		r.Outcome += " (" + strings.Join(failed, ", ") + " failed)"
+	}
 	for _, typ := range slices.Sorted(maps.Keys(s.Connections)) {
 		r.Connections = append(r.Connections, typeCount{typ, s.Connections[typ]})
 	}

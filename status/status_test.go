@@ -29,6 +29,8 @@ func pageFixture(t *testing.T) (*collector.Accounts, *string) {
 	t.Cleanup(healthy.Close)
 	failing := vocodetest.NewServer(vocodetest.Dataset(1, 1), vocodetest.WithAPIKey(secretKey))
 	failing.AddFault(vocodetest.Fault{Status: http.StatusServiceUnavailable, Body: `{"detail":"down for ` + secretKey + `"}`})
+	// The healthy account's numbers list fails: its row says so.
+	healthy.AddFault(vocodetest.Fault{Endpoint: vocodetest.EndpointNumbers, Status: http.StatusForbidden})
 	t.Cleanup(failing.Close)
 	yaml := fmt.Sprintf("accounts:\n"+
 		"  - {name: healthy, url: %q, api_key: %s}\n"+
@@ -37,7 +39,8 @@ func pageFixture(t *testing.T) (*collector.Accounts, *string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	accounts := collector.NewAccounts(ctx, collector.AccountsOptions{
 		Load:   func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
-		Client: vocode.Options{Retries: -1},
+		Client:     vocode.Options{Retries: -1},
+		Collectors: collector.Collectors{Usage: true, Numbers: true},
 	})
 	t.Cleanup(func() {
 		cancel()
@@ -84,7 +87,7 @@ func TestStatusPage(t *testing.T) {
 		account string
 		want    []string
 	}{
-		{"healthy", []string{`class="ok">ok<`, "openai 2, twilio 3", `<td class="num">1</td>`, `href="/probe?account=healthy"`}},
+		{"healthy", []string{`class="ok">ok (numbers: auth failed)<`, "openai 2, twilio 3", `<td class="num">1</td>`, `href="/probe?account=healthy"`}},
 		{"failing", []string{`class="failed">server_error (HTTP 503)<`, `<td>-</td>`, `href="/probe?account=failing"`}},
 		{"idle", []string{"not walked yet", `href="/probe?account=idle"`}},
 	}
