@@ -38,7 +38,7 @@ func pageFixture(t *testing.T) (*collector.Accounts, *string) {
 		"  - {name: idle, url: %q, api_key: %s}\n", healthy.URL, secretKey, failing.URL, secretKey, healthy.URL, secretKey)
 	ctx, cancel := context.WithCancel(context.Background())
 	accounts := collector.NewAccounts(ctx, collector.AccountsOptions{
-		Load:   func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
+		Load:       func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
 		Client:     vocode.Options{Retries: -1},
 		Collectors: collector.Collectors{Usage: true, Numbers: true},
 	})
