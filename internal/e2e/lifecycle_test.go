@@ -120,14 +120,7 @@ func TestRemovedAccountStaysGone(t *testing.T) {
 // the short scrape gives up, the long one must get the walk's result.
 func TestSharedWalkKeepsLaterDeadline(t *testing.T) {
 	t.Parallel()
-	bin := e2e.Build(t)
-	api := vocodetest.NewServer(vocodetest.Dataset(3, 2), vocodetest.WithAPIKey(canaryKey),
-		vocodetest.WithLatency(time.Second))
-	t.Cleanup(api.Close)
-	exp := e2e.Start(t, bin, e2e.Options{
-		Args: []string{"--vocode.url=" + api.URL, "--vocode.timeout-offset=0.1s"},
-		Env:  []string{"VOCODE_API_KEY=" + canaryKey},
-	})
+	api, exp := slowAccount(t)
 
 	wait := scrapeLater(t, exp, "0.6")
 	waitFor(t, "the short scrape's walk to reach the API", func() bool { return api.Stats().Requests > 0 })
@@ -149,14 +142,7 @@ func TestSharedWalkKeepsLaterDeadline(t *testing.T) {
 // walk or joined one that outlives it.
 func TestScrapeTimeoutCountedOnce(t *testing.T) {
 	t.Parallel()
-	bin := e2e.Build(t)
-	api := vocodetest.NewServer(vocodetest.Dataset(3, 2), vocodetest.WithAPIKey(canaryKey),
-		vocodetest.WithLatency(time.Second))
-	t.Cleanup(api.Close)
-	exp := e2e.Start(t, bin, e2e.Options{
-		Args: []string{"--vocode.url=" + api.URL, "--vocode.timeout-offset=0.1s"},
-		Env:  []string{"VOCODE_API_KEY=" + canaryKey},
-	})
+	api, exp := slowAccount(t)
 
 	// A long scrape starts the walk; a short one joins it and gives up.
 	wait := scrapeLater(t, exp, "10")
@@ -240,6 +226,20 @@ func TestReloadKeepsOneWalkPerAccount(t *testing.T) {
 	if t.Failed() {
 		t.Logf("log:\n%s", strings.TrimSpace(exp.Logs()))
 	}
+}
+
+// slowAccount starts an exporter of the flags' account on an API that
+// answers every request after a second, with a 0.1 s timeout offset.
+func slowAccount(t *testing.T) (*vocodetest.Server, *e2e.Exporter) {
+	t.Helper()
+	api := vocodetest.NewServer(vocodetest.Dataset(3, 2), vocodetest.WithAPIKey(canaryKey),
+		vocodetest.WithLatency(time.Second))
+	t.Cleanup(api.Close)
+	exp := e2e.Start(t, e2e.Build(t), e2e.Options{
+		Args: []string{"--vocode.url=" + api.URL, "--vocode.timeout-offset=0.1s"},
+		Env:  []string{"VOCODE_API_KEY=" + canaryKey},
+	})
+	return api, exp
 }
 
 // waitFor polls cond for up to 5 s.
