@@ -133,7 +133,7 @@ bench: ## Go benchmarks, then the scrape-cost and many-accounts tables of intern
 	$(GO) run ./internal/cmd/vocode-bench
 
 .PHONY: bench-quick
-bench-quick: ## A small scrape-cost table (1,000 and 10,000 connections, 20 ms, concurrency 4), each many-accounts row once (~45 s).
+bench-quick: ## A small scrape-cost table (1,000 and 10,000 connections, 20 ms, concurrency 4), each many-accounts row once (~25 s).
 	$(GO) run ./internal/cmd/vocode-bench --quick
 
 .PHONY: fuzz

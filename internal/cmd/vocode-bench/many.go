@@ -418,11 +418,15 @@ func accountLabel(line []byte) string {
 }
 
 func writeMany(w io.Writer, o manyOptions, rows []*manyRow) {
+	runs := "One run each."
+	if o.runs > 1 {
+		runs = fmt.Sprintf("Median of %d runs, min-max after it.", o.runs)
+	}
 	fmt.Fprintf(w, "\nMany accounts: one fake API serves every account (one URL and key, distinct names), answering each request after %v; "+
 		"page size %d, --vocode.concurrency %d, --vocode.max-requests-in-flight %d where the binary has it. "+
 		"Each run starts a fresh exporter and scrapes it once, no warm-up (/probe: one probe per account, all sent at once). "+
-		"Floor: the larger of one account's walk and ceil(requests / budget) x latency. Median of %d runs, min-max after it.\n\n",
-		o.latency, manyPageSize, manyConcurrency, o.budget, o.runs)
+		"Floor: the larger of one account's walk and ceil(requests / budget) x latency. %s\n\n",
+		o.latency, manyPageSize, manyConcurrency, o.budget, runs)
 	fmt.Fprintln(w, "| scrape | exporter | budget | requests | wall | wall/floor | floor | max walk | fake's peak in flight | peak RSS | answered with vocode_up 1 |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
