@@ -136,12 +136,12 @@ golangci-lint:
 	fi
 
 .PHONY: bench
-bench: ## Go benchmarks, then the scrape-cost table of internal/cmd/vocode-bench (~8 min).
+bench: ## Go benchmarks, then the scrape-cost and many-accounts tables of internal/cmd/vocode-bench (~9 min).
 	$(GO) test -run '^$$' -bench . -benchmem ./vocode/ ./collector/
 	$(GO) run ./internal/cmd/vocode-bench
 
 .PHONY: bench-quick
-bench-quick: ## A small scrape-cost table: 1,000 and 10,000 connections, 20 ms, concurrency 4 (~30 s).
+bench-quick: ## A small scrape-cost table (1,000 and 10,000 connections, 20 ms, concurrency 4), each many-accounts row once (~25 s).
 	$(GO) run ./internal/cmd/vocode-bench --quick
 
 .PHONY: fuzz

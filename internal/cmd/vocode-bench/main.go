@@ -18,6 +18,10 @@
 //     also per connection, to show that allocations follow connections;
 //   - peak RSS (VmHWM) of both processes.
 //
+// A second part (many.go) measures one exporter serving many accounts
+// at once, through /metrics and through /probe, against the floor its
+// request budget (--vocode.max-requests-in-flight) sets.
+//
 // Linux only (/proc). CPU times come in clock ticks of 10 ms, so cells with
 // little work are measured over more scrapes.
 package main
@@ -64,6 +68,8 @@ type options struct {
 	exporter    string
 	out         string
 	sweep       bool
+	grid        bool // the single-account grid above
+	many        manyOptions
 }
 
 func main() {
@@ -82,14 +88,20 @@ func run() error {
 	exporter := flag.String("exporter", "", "exporter binary to measure (default: build it from this tree)")
 	out := flag.String("out", "", "also write the Markdown to this file")
 	sweep := flag.Bool("pages-sweep", true, "also measure 10,000 connections at page sizes 25, 50 and 100")
+	grid := flag.Bool("grid", true, "measure the single-account grid (--connections x --latency x --concurrency)")
+	many := manyFlags()
 	flag.Parse()
 
-	o := options{scrapes: *scrapes, exporter: *exporter, out: *out, sweep: *sweep}
+	o := options{scrapes: *scrapes, exporter: *exporter, out: *out, sweep: *sweep, grid: *grid}
 	var err error
+	if o.many, err = many.options(); err != nil {
+		return err
+	}
 	if *quick {
 		*conns, *latencies, *concurrency = "1000,10000", "20ms", "4"
 		o.scrapes = 3
 		o.sweep = false
+		o.many.runs = 1
 	}
 	if o.conns, err = parseInts(*conns); err != nil {
 		return err
@@ -187,7 +199,34 @@ func bench(o options) error {
 	if err != nil {
 		return err
 	}
-	var cells []*cell
+	start := time.Now()
+	var md bytes.Buffer
+	if o.grid {
+		cells, sweep, err := benchGrid(o, b)
+		if err != nil {
+			return err
+		}
+		writeReport(&md, cells, sweep)
+	}
+	if o.many.enabled {
+		rows, err := benchMany(o.many, o.exporter, b)
+		if err != nil {
+			return err
+		}
+		writeMany(&md, o.many, rows)
+	}
+	fmt.Fprintf(&md, "\nMachine: %s. Run took %v.\n", machine(), time.Since(start).Round(time.Second))
+	if _, err := os.Stdout.Write(md.Bytes()); err != nil {
+		return err
+	}
+	if o.out != "" {
+		return os.WriteFile(o.out, md.Bytes(), 0o644)
+	}
+	return nil
+}
+
+// benchGrid measures the single-account grid, and the page-size sweep.
+func benchGrid(o options, b bins) (cells, sweep []*cell, err error) {
 	for _, n := range o.conns {
 		scrapes := o.scrapes
 		switch {
@@ -202,14 +241,12 @@ func bench(o options) error {
 			}
 		}
 	}
-	var sweep []*cell
 	if o.sweep {
 		for _, size := range []int{25, 50, 100} {
 			sweep = append(sweep, &cell{conns: 10_000, pageSize: size, concurrency: 4, scrapes: o.scrapes})
 		}
 	}
 
-	start := time.Now()
 	datasets := map[int][]vocodetest.Connection{}
 	for _, c := range append(slices.Clone(cells), sweep...) {
 		if datasets[c.conns] == nil {
@@ -218,37 +255,29 @@ func bench(o options) error {
 		fmt.Fprintf(os.Stderr, "%d connections, %d per page, latency %v, concurrency %d: ",
 			c.conns, c.pageSize, c.latency, c.concurrency)
 		if err := measure(b, datasets[c.conns], c); err != nil {
-			return fmt.Errorf("%d connections, latency %v, concurrency %d: %w", c.conns, c.latency, c.concurrency, err)
+			return nil, nil, fmt.Errorf("%d connections, latency %v, concurrency %d: %w", c.conns, c.latency, c.concurrency, err)
 		}
 		fmt.Fprintf(os.Stderr, "walk %v (minimal %v), CPU %v (minimal %v)\n",
 			c.walk.Round(time.Millisecond), c.minWalk.Round(time.Millisecond), c.cpu, c.minCPU)
 	}
-
-	var md bytes.Buffer
-	writeReport(&md, cells, sweep, time.Since(start))
-	if _, err := os.Stdout.Write(md.Bytes()); err != nil {
-		return err
-	}
-	if o.out != "" {
-		return os.WriteFile(o.out, md.Bytes(), 0o644)
-	}
-	return nil
+	return cells, sweep, nil
 }
 
-// fakeAPI serves conns on a loopback port until stop is called.
-func fakeAPI(conns []vocodetest.Connection, latency time.Duration) (string, func(), error) {
+// fakeAPI serves conns on a loopback port until stop is called. Its Stats
+// count every request it serves, whichever account sent it.
+func fakeAPI(conns []vocodetest.Connection, latency time.Duration) (string, *vocodetest.API, func(), error) {
 	api := vocodetest.NewAPI(conns, vocodetest.WithAPIKey(apiKey), vocodetest.WithLatency(latency))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), func() { api.Close(); _ = srv.Close() }, nil
+	return "http://" + ln.Addr().String(), api, func() { api.Close(); _ = srv.Close() }, nil
 }
 
 func measure(b bins, conns []vocodetest.Connection, c *cell) error {
-	url, stopAPI, err := fakeAPI(conns, c.latency)
+	url, _, stopAPI, err := fakeAPI(conns, c.latency)
 	if err != nil {
 		return err
 	}
@@ -348,21 +377,27 @@ type exporter struct {
 }
 
 func startExporter(bin, apiURL string, c *cell) (*exporter, error) {
+	return launchExporter(bin, []string{
+		"--vocode.url=" + apiURL,
+		"--vocode.page-size=" + strconv.Itoa(c.pageSize),
+		"--vocode.concurrency=" + strconv.Itoa(c.concurrency),
+		"--vocode.timeout=10m",
+		"--log.level=warn",
+	}, &http.Transport{DisableCompression: true})
+}
+
+// launchExporter starts bin with args on a free loopback port, and waits
+// until it is ready. The key of the accounts configured by flags is apiKey;
+// t is the transport of the bench's own requests to it.
+func launchExporter(bin string, args []string, t *http.Transport) (*exporter, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	e := &exporter{url: "http://" + addr, logs: &bytes.Buffer{},
-		http: &http.Client{Transport: &http.Transport{DisableCompression: true}}}
-	e.cmd = exec.Command(bin,
-		"--web.listen-address="+addr,
-		"--vocode.url="+apiURL,
-		"--vocode.page-size="+strconv.Itoa(c.pageSize),
-		"--vocode.concurrency="+strconv.Itoa(c.concurrency),
-		"--vocode.timeout=10m",
-		"--log.level=warn")
+	e := &exporter{url: "http://" + addr, logs: &bytes.Buffer{}, http: &http.Client{Transport: t}}
+	e.cmd = exec.Command(bin, append([]string{"--web.listen-address=" + addr}, args...)...)
 	e.cmd.Env = []string{"VOCODE_API_KEY=" + apiKey, "PATH=" + os.Getenv("PATH")}
 	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
 	if err := e.cmd.Start(); err != nil {
@@ -403,31 +438,12 @@ type scraped struct {
 // scrape fetches /metrics as Prometheus does: its Accept header, gzip.
 func (e *exporter) scrape() (scraped, error) {
 	var s scraped
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, e.url+"/metrics", nil)
+	status, raw, err := fetchExposition(e.http, e.url+"/metrics", 0)
 	if err != nil {
 		return s, err
 	}
-	req.Header.Set("Accept", acceptHeader)
-	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := e.http.Do(req)
-	if err != nil {
-		return s, err
-	}
-	defer resp.Body.Close()
-	var body io.Reader = resp.Body
-	if resp.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(resp.Body)
-		if err != nil {
-			return s, err
-		}
-		body = zr
-	}
-	raw, err := io.ReadAll(body)
-	if err != nil {
-		return s, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return s, fmt.Errorf("scrape answered %d: %.200s", resp.StatusCode, raw)
+	if status != http.StatusOK {
+		return s, fmt.Errorf("scrape answered %d: %.200s", status, raw)
 	}
 	s.size = len(raw)
 	up := -1.0
@@ -452,6 +468,36 @@ func (e *exporter) scrape() (scraped, error) {
 		return s, fmt.Errorf("vocode_up is %v, not 1; exporter log:\n%s", up, e.logs)
 	}
 	return s, nil
+}
+
+// fetchExposition GETs url as Prometheus scrapes: its Accept header, gzip,
+// and, when scrapeTimeout is not zero, X-Prometheus-Scrape-Timeout-Seconds.
+// It returns the status and the uncompressed body.
+func fetchExposition(client *http.Client, url string, scrapeTimeout time.Duration) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Accept", acceptHeader)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if scrapeTimeout > 0 {
+		req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", strconv.FormatFloat(scrapeTimeout.Seconds(), 'f', -1, 64))
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var body io.Reader = resp.Body
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return 0, nil, err
+		}
+		body = zr
+	}
+	raw, err := io.ReadAll(body)
+	return resp.StatusCode, raw, err
 }
 
 // sample splits an exposition line into its metric name and value; it is
@@ -581,9 +627,7 @@ func peakRSS(pid int) (int64, error) {
 	return 0, errors.New("no VmHWM in /proc/PID/status")
 }
 
-func writeReport(w io.Writer, cells, sweep []*cell, took time.Duration) {
-	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s, %s/%s. Run took %v.\n\n",
-		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH, took.Round(time.Second))
+func writeReport(w io.Writer, cells, sweep []*cell) {
 	fmt.Fprintln(w, "| connections | pages | latency | concurrency | scrapes | walk | floor | walk/floor | minimal walker walk/floor | exporter CPU/scrape | minimal walker CPU/walk | CPU ratio | alloc/scrape | alloc/connection | minimal walker alloc/walk | peak RSS | minimal walker peak RSS | series | exposition |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cells {
@@ -629,6 +673,16 @@ func ratio(a, b time.Duration) string {
 func mib(b float64) string { return strconv.FormatFloat(b/(1<<20), 'f', 1, 64) + " MiB" }
 
 func kb(b float64) string { return strconv.FormatFloat(b/1024, 'f', 2, 64) + " KiB" }
+
+// machine describes where the bench ran: CPUs, their model, the kernel, Go.
+func machine() string {
+	kernel := "unknown kernel"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	return fmt.Sprintf("%d CPUs (%s), %s, %s, %s/%s",
+		runtime.NumCPU(), cpuModel(), kernel, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
 
 func cpuModel() string {
 	b, err := os.ReadFile("/proc/cpuinfo")
