@@ -377,13 +377,21 @@ type exporter struct {
 }
 
 func startExporter(bin, apiURL string, c *cell) (*exporter, error) {
-	return launchExporter(bin, []string{
+	args := []string{
 		"--vocode.url=" + apiURL,
 		"--vocode.page-size=" + strconv.Itoa(c.pageSize),
 		"--vocode.concurrency=" + strconv.Itoa(c.concurrency),
 		"--vocode.timeout=10m",
 		"--log.level=warn",
-	}, &http.Transport{DisableCompression: true})
+	}
+	v, err := newVariant(bin, bin)
+	if err != nil {
+		return nil, err
+	}
+	if v.collectors {
+		args = append(args, connectionsOnly...)
+	}
+	return launchExporter(bin, args, &http.Transport{DisableCompression: true})
 }
 
 // launchExporter starts bin with args on a free loopback port, and waits

@@ -129,6 +129,9 @@ type variant struct {
 	name, path string
 	budget     bool
 	probe      bool
+	// collectors: the binary reads usage and numbers too, unless told not
+	// to; the bench measures the connection list, as its floors count.
+	collectors bool
 }
 
 func newVariant(name, path string) (variant, error) {
@@ -138,9 +141,14 @@ func newVariant(name, path string) (variant, error) {
 	}
 	return variant{name: name, path: path,
 		// Without the leading dashes: kingpin lists a bool flag as --[no-]name.
-		budget: bytes.Contains(out, []byte("vocode.max-requests-in-flight")),
-		probe:  bytes.Contains(out, []byte("web.probe-only"))}, nil
+		budget:     bytes.Contains(out, []byte("vocode.max-requests-in-flight")),
+		probe:      bytes.Contains(out, []byte("web.probe-only")),
+		collectors: bytes.Contains(out, []byte("collector.usage"))}, nil
 }
+
+// connectionsOnly turns off the collectors besides the connection list, in
+// binaries that have them.
+var connectionsOnly = []string{"--no-collector.usage", "--no-collector.numbers"}
 
 // manyRun is what one run of a row measured.
 type manyRun struct {
@@ -268,6 +276,9 @@ func runMany(r *manyRow, o manyOptions, data []vocodetest.Connection) (manyRun, 
 	}
 	if r.c.probe {
 		args = append(args, "--web.probe-only")
+	}
+	if r.v.collectors {
+		args = append(args, connectionsOnly...)
 	}
 	// Room for one idle connection per probe: otherwise the probes' answers
 	// would close most connections, and the bench would measure itself.
