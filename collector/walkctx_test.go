@@ -8,7 +8,6 @@ import (
 )
 
 func TestWalkContextDeadline(t *testing.T) {
-	soon := time.Now().Add(50 * time.Millisecond)
 	tests := []struct {
 		name string
 		// join is the deadline of the scrape that joins; zero: none.
@@ -21,6 +20,7 @@ func TestWalkContextDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			soon := time.Now().Add(50 * time.Millisecond)
 			c := newWalkContext(context.Background(), soon, true)
 			defer c.release()
 			joined := time.Now().Add(tt.join)
