@@ -104,8 +104,15 @@ test-dashboards: ## Dashboard tests (their own Go module).
 	cd dashboards/dashboardtest && $(GO) test -count=1 ./...
 
 .PHONY: test-release
-test-release: ## make release twice and its archives, Dockerfile, .dockerignore, VERSION, CHANGELOG and examples/ checks (their own Go module).
-	cd internal/release && $(GO) test -count=1 ./...
+test-release: ## Dockerfile, .dockerignore, VERSION, CHANGELOG and examples/ checks (their own Go module).
+	cd internal/release && $(GO) test -short -count=1 ./...
+
+# Two release builds, byte for byte the same, and their archives checked: a
+# cross-build of four platforms, about two minutes from cold caches, so it
+# runs in .ci/run next to `make release` rather than in every `make test`.
+.PHONY: test-release-archives
+test-release-archives: ## make release twice, and its archives, sums and binaries checked (TestReleaseArchives).
+	cd internal/release && $(GO) test -count=1 -run '^TestReleaseArchives$$' ./...
 
 .PHONY: test-browser
 test-browser: ## The status page in Debian's chromium (its own Go module); keeps a screenshot in test-artifacts/.
