@@ -362,8 +362,9 @@ func (a *Account) report(o Outcome) {
 		}
 		return
 	}
+	errs := o.errors()
 	for _, name := range a.collectors.names() {
-		err := o.errors()[name]
+		err := errs[name]
 		last := a.lastReason[name]
 		if err == nil {
 			if last != "" {
