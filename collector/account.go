@@ -120,9 +120,6 @@ type Part[T any] struct {
 	Duration time.Duration
 }
 
-// Up says whether the connection list was read whole: vocode_up.
-func (o Outcome) Up() bool { return o.Connections.Err == nil }
-
 // errors lists the error of each collector that ran, by collector name.
 func (o Outcome) errors() map[string]error {
 	errs := map[string]error{CollectorConnections: o.Connections.Err}

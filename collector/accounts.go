@@ -76,8 +76,10 @@ func NewAccounts(base context.Context, o AccountsOptions) *Accounts {
 		}
 		o.Client.Transport = t
 	}
-	return &Accounts{base: base, load: o.Load, client: o.Client, collectors: o.Collectors, logger: logger,
-		reload: newReloadMetrics(), budget: newBudgetMetrics(o.Client.Budget), byName: map[string]*Account{}}
+	s := &Accounts{base: base, load: o.Load, client: o.Client, collectors: o.Collectors, logger: logger,
+		budget: newBudgetMetrics(o.Client.Budget), byName: map[string]*Account{}}
+	s.reload = newReloadMetrics(s.LastReload)
+	return s
 }
 
 // All returns the current accounts in configuration order.
@@ -101,7 +103,6 @@ func (s *Accounts) Reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	err := s.apply()
-	s.reload.loaded(err == nil)
 	s.mu.Lock()
 	s.last.OK, s.last.At, s.last.Err = err == nil, time.Now(), ""
 	if err != nil {

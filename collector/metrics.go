@@ -153,32 +153,30 @@ func (m *accountMetrics) collect(ch chan<- prometheus.Metric) {
 }
 
 // reloadMetrics say whether the configuration loaded; they belong to the
-// exporter, not to an account.
+// exporter, not to an account. They read the accounts' ReloadStatus, the one
+// record of the last load, which the status page shows too.
 type reloadMetrics struct {
-	succeeded prometheus.Gauge
-	time      prometheus.Gauge
+	succeeded prometheus.Collector
+	time      prometheus.Collector
 }
 
-func newReloadMetrics() reloadMetrics {
+func newReloadMetrics(last func() ReloadStatus) reloadMetrics {
 	return reloadMetrics{
-		succeeded: prometheus.NewGauge(prometheus.GaugeOpts{
+		succeeded: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "exporter", Name: "config_last_reload_successful",
 			Help: "1 if the last load of the configuration succeeded; after a failed reload the previous configuration keeps serving.",
-		}),
-		time: prometheus.NewGauge(prometheus.GaugeOpts{
+		}, func() float64 { return boolValue(last().OK) }),
+		time: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "exporter", Name: "config_last_reload_success_timestamp_seconds",
 			Help: "Unix time of the last successful configuration load.",
+		}, func() float64 {
+			t := last().LastSuccess
+			if t.IsZero() {
+				return 0
+			}
+			return float64(t.UnixNano()) / 1e9
 		}),
 	}
-}
-
-func (m reloadMetrics) loaded(ok bool) {
-	if !ok {
-		m.succeeded.Set(0)
-		return
-	}
-	m.succeeded.Set(1)
-	m.time.SetToCurrentTime()
 }
 
 // newBudgetMetrics reads the exporter's request budget at each scrape: how

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"unicode/utf8"
 )
 
 // The telephony providers a number names.
@@ -109,7 +108,9 @@ type connectionRef struct {
 func (r *connectionRef) UnmarshalJSON(b []byte) error {
 	switch b[0] {
 	case '"':
-		*r = connectionRef{id: jsonString(b)}
+		var id string
+		_ = json.Unmarshal(b, &id) // cannot fail: encoding/json checked b is a string
+		*r = connectionRef{id: id}
 	case '{':
 		var conn struct {
 			ID string `json:"id"`
@@ -126,26 +127,6 @@ func (r *connectionRef) UnmarshalJSON(b []byte) error {
 			" where a connection id, a connection object or null was expected"}
 	}
 	return nil
-}
-
-// jsonString decodes b, a JSON string encoding/json has already checked.
-// Most ids hold no escape, and need no decoder and no second allocation.
-func jsonString(b []byte) string {
-	inner := b[1 : len(b)-1]
-	for _, c := range inner {
-		if c == '\\' {
-			var s string
-			_ = json.Unmarshal(b, &s) // cannot fail: b is a checked string
-			return s
-		}
-	}
-	if !utf8.Valid(inner) {
-		// encoding/json would replace the invalid bytes; let it.
-		var s string
-		_ = json.Unmarshal(b, &s)
-		return s
-	}
-	return string(inner)
 }
 
 // jsonValueKind names the kind of b, a JSON value encoding/json has
