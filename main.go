@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	webflag "github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/vocode-exporter/vocode_exporter/account"
 	"github.com/vocode-exporter/vocode_exporter/collector"
 	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/status"
@@ -45,11 +46,11 @@ var (
 			String()
 	pageSize = kingpin.Flag("vocode.page-size", "Connections to ask for per page; halved (not below 10) while the API rejects it with 422.").
 			Default("100").Int()
-	concurrency = kingpin.Flag("vocode.concurrency", "Most list requests in flight at once for one account.").
+	concurrency = kingpin.Flag("vocode.concurrency", "Most API requests in flight at once for one account, across every endpoint it reads (connections, numbers, usage); --vocode.max-requests-in-flight bounds all accounts together.").
 			Default("4").Int()
 	maxInFlight = kingpin.Flag("vocode.max-requests-in-flight", "Most API requests in flight at once for the whole exporter, across accounts; requests beyond it wait their turn, first come first served.").
 			Default("16").Int()
-	timeout = kingpin.Flag("vocode.timeout", "Longest one walk of the list may take. A tighter Prometheus scrape timeout (minus --vocode.timeout-offset) wins. Zero disables this limit.").
+	timeout = kingpin.Flag("vocode.timeout", "Longest one walk of an account may take, every collector and retry included; fixed when the walk starts, whoever shares it. A scrape waits at most this long, or its Prometheus scrape timeout minus --vocode.timeout-offset if tighter, and a walk it gives up on goes on to its own deadline for the next scrape. Must be positive.").
 		Default("30s").Duration()
 	timeoutOffset = kingpin.Flag("vocode.timeout-offset", "Time taken off Prometheus' X-Prometheus-Scrape-Timeout-Seconds, so the answer arrives before Prometheus gives up.").
 			Default("0.5s").Duration()
@@ -89,6 +90,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "--vocode.concurrency must be at least 1")
 		return 1
 	}
+	if *timeout <= 0 {
+		fmt.Fprintf(os.Stderr, "--vocode.timeout must be positive, got %v: every walk needs a deadline\n", *timeout)
+		return 1
+	}
 	if *maxInFlight < 1 {
 		fmt.Fprintln(os.Stderr, "--vocode.max-requests-in-flight must be at least 1")
 		return 1
@@ -107,13 +112,20 @@ func run() int {
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	accounts := collector.NewAccounts(ctx, collector.AccountsOptions{
-		Load:       src.Load,
-		Collectors: collector.Collectors{Usage: *collectUsage, Numbers: *collectNumbers},
+	budget := vocode.NewBudget(*maxInFlight)
+	accounts, err := account.NewSet(ctx, account.Options{
+		Load:        src.Load,
+		Enabled:     account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers},
+		WalkTimeout: *timeout,
 		Client: vocode.Options{PageSize: *pageSize, Concurrency: *concurrency,
-			Budget: vocode.NewBudget(*maxInFlight), UserAgent: exporterName + "/" + version.Version},
-		Logger: logger,
+			Budget: budget, UserAgent: exporterName + "/" + version.Version},
+		NewRecorder: collector.NewAccountMetrics,
+		Logger:      logger,
 	})
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
 	if err := accounts.Reload(); err != nil {
 		logger.Error("cannot load configuration", "err", err)
 		return 1
@@ -124,7 +136,7 @@ func run() int {
 		versioncollector.NewCollector(exporterName),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		accounts,
+		collector.NewExporterMetrics(accounts, budget),
 	)
 
 	srv := &http.Server{Handler: routes(accounts, reg, logger), ReadHeaderTimeout: 10 * time.Second}
@@ -163,7 +175,7 @@ func run() int {
 }
 
 // routes maps the exporter's endpoints.
-func routes(accounts *collector.Accounts, reg *prometheus.Registry, logger *slog.Logger) *http.ServeMux {
+func routes(accounts *account.Set, reg *prometheus.Registry, logger *slog.Logger) *http.ServeMux {
 	opts := collector.HandlerOpts{
 		Accounts: accounts, Gatherer: reg, ProbeOnly: *probeOnly,
 		Timeout: *timeout, Offset: *timeoutOffset, Logger: logger,
@@ -173,7 +185,7 @@ func routes(accounts *collector.Accounts, reg *prometheus.Registry, logger *slog
 	mux.Handle("/probe", collector.NewProbeHandler(opts))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
-	mux.HandleFunc("/-/reload", accounts.ServeReload)
+	mux.Handle("/-/reload", collector.NewReloadHandler(accounts, logger))
 	if *metricsPath != "/" {
 		mux.Handle("/", status.Handler(accounts, status.Options{
 			Version: version.Info(), MetricsPath: *metricsPath, ProbeOnly: *probeOnly, Logger: logger,

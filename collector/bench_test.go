@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/vocode-exporter/vocode_exporter/account"
 	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
@@ -22,7 +24,7 @@ import (
 // benchOutcome is a successful walk of n connections, half Twilio and half
 // OpenAI, shaped as the fake API's data set and sorted by id as Account
 // sorts them.
-func benchOutcome(n int) Outcome {
+func benchOutcome(n int) account.Outcome {
 	res := &vocode.Result{Total: n, HasTotal: true, Pages: (n + 99) / 100, PageSize: 100}
 	for _, c := range vocodetest.Dataset(n/2, n-n/2) {
 		conn := vocode.Connection{ID: c.ID, Type: c.Type, SteeringPoolSize: len(c.SteeringPool)}
@@ -32,13 +34,13 @@ func benchOutcome(n int) Outcome {
 		res.Connections = append(res.Connections, conn)
 	}
 	slices.SortFunc(res.Connections, func(a, b vocode.Connection) int { return strings.Compare(a.ID, b.ID) })
-	return Outcome{Connections: Part[*vocode.Result]{Ran: true, Value: res}}
+	return account.Outcome{Connections: account.Part[*vocode.Result]{Ran: true, Value: res}}
 }
 
 // benchFixed is a Collector that emits a walk's outcome without walking.
 type benchFixed struct {
 	account string
-	outcome Outcome
+	outcome account.Outcome
 }
 
 func (f benchFixed) Describe(ch chan<- *prometheus.Desc) { (&Collector{}).Describe(ch) }
@@ -93,16 +95,21 @@ func BenchmarkCollect10k(b *testing.B) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		logger := slog.New(slog.DiscardHandler)
-		accounts := NewAccounts(ctx, AccountsOptions{
-			Load:   func() (*config.Config, error) { return config.FromFlags(srv.URL, "", srv.APIKey) },
-			Client: vocode.Options{Transport: tr},
-			Logger: logger,
+		accounts, err := account.NewSet(ctx, account.Options{
+			Load:        func() (*config.Config, error) { return config.FromFlags(srv.URL, "", srv.APIKey) },
+			WalkTimeout: time.Minute,
+			Client:      vocode.Options{Transport: tr},
+			NewRecorder: NewAccountMetrics,
+			Logger:      logger,
 		})
+		if err != nil {
+			b.Fatal(err)
+		}
 		if err := accounts.Reload(); err != nil {
 			b.Fatal(err)
 		}
-		base.MustRegister(accounts)
-		h := NewHandler(HandlerOpts{Accounts: accounts, Gatherer: base, Logger: logger})
+		base.MustRegister(NewExporterMetrics(accounts, nil))
+		h := NewHandler(HandlerOpts{Accounts: accounts, Gatherer: base, Timeout: time.Minute, Logger: logger})
 		b.ReportAllocs()
 		for b.Loop() {
 			rec := httptest.NewRecorder()

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/vocode-exporter/vocode_exporter/account"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 )
 
@@ -17,11 +18,11 @@ import (
 // counters and histogram the account keeps between scrapes.
 type Collector struct {
 	ctx      context.Context
-	accounts []*Account
+	accounts []*account.Account
 }
 
 // New returns a collector for one scrape of accounts.
-func New(ctx context.Context, accounts []*Account) *Collector {
+func New(ctx context.Context, accounts []*account.Account) *Collector {
 	return &Collector{ctx: ctx, accounts: accounts}
 }
 
@@ -31,7 +32,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 		ch <- d
 	}
 	for _, a := range c.accounts {
-		a.metrics.describe(ch)
+		a.Recorder().Describe(ch)
 	}
 }
 
@@ -42,8 +43,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	var wg sync.WaitGroup
 	for _, a := range c.accounts {
 		wg.Go(func() {
-			emit(ch, a.name, a.Expected(), a.Scrape(c.ctx))
-			a.metrics.collect(ch)
+			emit(ch, a.Name(), a.Expected(), a.Scrape(c.ctx))
+			a.Recorder().Collect(ch)
 		})
 	}
 	wg.Wait()
@@ -52,51 +53,51 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // emit sends one account's series for one scrape. Each collector's series
 // come only from its own success: partial counts would make an outage look
 // like lost connections or numbers.
-func emit(ch chan<- prometheus.Metric, account string, expected map[string]int, o Outcome) {
-	emitCollector(ch, account, CollectorConnections, o.Connections.Err, o.Connections.Duration)
+func emit(ch chan<- prometheus.Metric, acct string, expected map[string]int, o account.Outcome) {
+	emitCollector(ch, acct, account.CollectorConnections, o.Connections.Err, o.Connections.Duration)
 	if o.Usage.Ran {
-		emitCollector(ch, account, CollectorUsage, o.Usage.Err, o.Usage.Duration)
+		emitCollector(ch, acct, account.CollectorUsage, o.Usage.Err, o.Usage.Duration)
 		if o.Usage.Err == nil {
-			emitUsage(ch, account, o.Usage.Value)
+			emitUsage(ch, acct, o.Usage.Value)
 		}
 	}
 	if o.Numbers.Ran {
-		emitCollector(ch, account, CollectorNumbers, o.Numbers.Err, o.Numbers.Duration)
+		emitCollector(ch, acct, account.CollectorNumbers, o.Numbers.Err, o.Numbers.Duration)
 		if o.Numbers.Err == nil {
-			emitNumbers(ch, account, o.Numbers.Value)
+			emitNumbers(ch, acct, o.Numbers.Value)
 		}
 	}
 	// What the configuration expects is known whatever the API answers.
 	for typ, n := range expected {
-		ch <- prometheus.MustNewConstMetric(expectedDesc, prometheus.GaugeValue, float64(n), account, typ)
+		ch <- prometheus.MustNewConstMetric(expectedDesc, prometheus.GaugeValue, float64(n), acct, typ)
 	}
-	emitConnections(ch, account, expected, o.Connections)
+	emitConnections(ch, acct, expected, o.Connections)
 }
 
-func emitCollector(ch chan<- prometheus.Metric, account, name string, err error, took time.Duration) {
-	ch <- prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, boolValue(err == nil), account, name)
-	ch <- prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, took.Seconds(), account, name)
+func emitCollector(ch chan<- prometheus.Metric, acct, name string, err error, took time.Duration) {
+	ch <- prometheus.MustNewConstMetric(collectorSuccessDesc, prometheus.GaugeValue, boolValue(err == nil), acct, name)
+	ch <- prometheus.MustNewConstMetric(collectorDurationDesc, prometheus.GaugeValue, took.Seconds(), acct, name)
 }
 
 // emitConnections sends the connection list's series. A failed walk sends
 // only up, duration and pages.
-func emitConnections(ch chan<- prometheus.Metric, account string, expected map[string]int, p Part[*vocode.Result]) {
+func emitConnections(ch chan<- prometheus.Metric, acct string, expected map[string]int, p account.Part[*vocode.Result]) {
 	pages := 0
 	if p.Value != nil {
 		pages = p.Value.Pages
 	}
-	ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, p.Duration.Seconds(), account)
-	ch <- prometheus.MustNewConstMetric(pagesDesc, prometheus.GaugeValue, float64(pages), account)
+	ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, p.Duration.Seconds(), acct)
+	ch <- prometheus.MustNewConstMetric(pagesDesc, prometheus.GaugeValue, float64(pages), acct)
 	if p.Err != nil {
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0, account)
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 0, acct)
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1, account)
+	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, 1, acct)
 
 	res := p.Value
 	if res.HasTotal {
-		ch <- prometheus.MustNewConstMetric(reportedDesc, prometheus.GaugeValue, float64(res.Total), account)
-		ch <- prometheus.MustNewConstMetric(reportedEstimatedDesc, prometheus.GaugeValue, boolValue(res.TotalIsEstimated), account)
+		ch <- prometheus.MustNewConstMetric(reportedDesc, prometheus.GaugeValue, float64(res.Total), acct)
+		ch <- prometheus.MustNewConstMetric(reportedEstimatedDesc, prometheus.GaugeValue, boolValue(res.TotalIsEstimated), acct)
 	}
 	// Every type an alert compares is present, 0 when the account has
 	// none: twilio and openai always, and each type the configuration
@@ -107,7 +108,7 @@ func emitConnections(ch chan<- prometheus.Metric, account string, expected map[s
 	}
 	// The per-connection series share their label pairs: one account
 	// pair, one pair per type, one id pair per connection.
-	accountPair := labelPair("account", account)
+	accountPair := labelPair("account", acct)
 	typePairs := map[string]*dto.LabelPair{}
 	for _, conn := range res.Connections {
 		kind := conn.Kind()
@@ -126,7 +127,7 @@ func emitConnections(ch chan<- prometheus.Metric, account string, expected map[s
 		}
 	}
 	for kind, n := range byKind {
-		ch <- prometheus.MustNewConstMetric(connectionsDesc, prometheus.GaugeValue, float64(n), account, kind)
+		ch <- prometheus.MustNewConstMetric(connectionsDesc, prometheus.GaugeValue, float64(n), acct, kind)
 	}
 }
 

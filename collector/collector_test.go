@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/goleak"
 
+	"github.com/vocode-exporter/vocode_exporter/account"
 	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
@@ -28,7 +29,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // change, over fakes of the API, with its log at debug level.
 type fixture struct {
 	api      *vocodetest.Server
-	accounts *Accounts
+	accounts *account.Set
 	logs     *strings.Builder
 
 	mu   sync.Mutex
@@ -37,28 +38,28 @@ type fixture struct {
 
 // newFixture serves conns under account and loads a configuration of that
 // one account, whose walks read the connection list only.
-func newFixture(t *testing.T, account string, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
+func newFixture(t *testing.T, name string, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
 	t.Helper()
-	return newCollectingFixture(t, account, Collectors{}, conns, opts...)
+	return newCollectingFixture(t, name, account.Enabled{}, conns, opts...)
 }
 
 // newCollectingFixture is newFixture with the given collectors enabled.
-func newCollectingFixture(t *testing.T, account string, collectors Collectors, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
+func newCollectingFixture(t *testing.T, name string, enabled account.Enabled, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
 	t.Helper()
 	f := &fixture{api: vocodetest.NewServer(conns, opts...), logs: &strings.Builder{}}
 	t.Cleanup(f.api.Close)
-	f.setConfig(t, entry(account, f.api))
+	f.setConfig(t, entry(name, f.api))
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	f.accounts = NewAccounts(ctx, AccountsOptions{
+	f.accounts = newSet(t, ctx, account.Options{
 		Load: func() (*config.Config, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
 			return config.Parse([]byte(f.yaml), "https://api.vocode.dev", t.TempDir())
 		},
-		Client:     vocode.Options{Backoff: time.Millisecond},
-		Collectors: collectors,
-		Logger:     logger,
+		Client:  vocode.Options{Backoff: time.Millisecond},
+		Enabled: enabled,
+		Logger:  logger,
 	})
 	// Walks end and clients let go of their connections before the fakes
 	// close and goleak looks.
@@ -74,6 +75,24 @@ func newCollectingFixture(t *testing.T, account string, collectors Collectors, c
 	return f
 }
 
+// newSet is account.NewSet with the exporter's metrics, and a walk timeout
+// of 10 s unless o sets one.
+func newSet(t *testing.T, ctx context.Context, o account.Options) *account.Set {
+	t.Helper()
+	if o.WalkTimeout == 0 {
+		o.WalkTimeout = 10 * time.Second
+	}
+	o.NewRecorder = NewAccountMetrics
+	set, err := account.NewSet(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// metricsOf returns the series a kept between scrapes.
+func metricsOf(a *account.Account) *accountMetrics { return a.Recorder().(*accountMetrics) }
+
 // entry is one account of a configuration, on the fake api.
 func entry(name string, api *vocodetest.Server) string {
 	return fmt.Sprintf("  - name: %s\n    url: %s\n    api_key: %s\n", name, api.URL, api.APIKey)
@@ -88,7 +107,7 @@ func (f *fixture) setConfig(t *testing.T, entries ...string) {
 }
 
 // account returns the fixture's account of that name.
-func (f *fixture) account(t *testing.T, name string) *Account {
+func (f *fixture) account(t *testing.T, name string) *account.Account {
 	t.Helper()
 	a := f.accounts.Get(name)
 	if a == nil {
@@ -145,7 +164,7 @@ func TestCollect(t *testing.T) {
 	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %+v", err, problems)
 	}
-	if problems, err := testutil.CollectAndLint(f.accounts); err != nil || len(problems) > 0 {
+	if problems, err := testutil.CollectAndLint(NewExporterMetrics(f.accounts, nil)); err != nil || len(problems) > 0 {
 		t.Errorf("lint of the exporter's own metrics: %v %+v", err, problems)
 	}
 }
@@ -174,8 +193,8 @@ vocode_up{account="prod"} 0
 		t.Error(err)
 	}
 	testutil.CollectAndCount(c) // a second failed walk
-	m := f.account(t, "prod").metrics
-	if got := testutil.ToFloat64(m.scrapeErrors.WithLabelValues(CollectorConnections, "server_error")); got != 2 {
+	m := metricsOf(f.account(t, "prod"))
+	if got := testutil.ToFloat64(m.scrapeErrors.WithLabelValues(account.CollectorConnections, "server_error")); got != 2 {
 		t.Errorf("server_error count = %v, want 2", got)
 	}
 	if got := testutil.ToFloat64(m.apiRequests.WithLabelValues(vocode.EndpointList, "500")); got != 6 {
@@ -224,14 +243,14 @@ func TestScrapeContext(t *testing.T) {
 	tests := []struct {
 		header          string
 		timeout, offset time.Duration
-		want            time.Duration // 0: no deadline
+		want            time.Duration
 	}{
 		{header: "", timeout: 30 * time.Second, offset: time.Second / 2, want: 30 * time.Second},
 		{header: "10", timeout: 30 * time.Second, offset: time.Second / 2, want: 9500 * time.Millisecond},
 		{header: "60", timeout: 30 * time.Second, offset: time.Second / 2, want: 30 * time.Second},
 		{header: "0.4", timeout: 30 * time.Second, offset: time.Second / 2, want: 400 * time.Millisecond},
-		{header: "10", timeout: 0, offset: time.Second, want: 9 * time.Second},
-		{header: "", timeout: 0, offset: time.Second, want: 0},
+		{header: "10", timeout: 30 * time.Second, offset: time.Second, want: 9 * time.Second},
+		{header: "0.5", timeout: 30 * time.Second, offset: time.Second, want: 500 * time.Millisecond},
 		{header: "junk", timeout: 5 * time.Second, offset: 0, want: 5 * time.Second},
 	}
 	for _, tt := range tests {
@@ -242,12 +261,6 @@ func TestScrapeContext(t *testing.T) {
 		ctx, cancel := scrapeContext(r, tt.timeout, tt.offset)
 		deadline, ok := ctx.Deadline()
 		cancel()
-		if tt.want == 0 {
-			if ok {
-				t.Errorf("header %q timeout %v: deadline set, want none", tt.header, tt.timeout)
-			}
-			continue
-		}
 		if got := time.Until(deadline); !ok || got > tt.want || got < tt.want-time.Second {
 			t.Errorf("header %q timeout %v offset %v: deadline in %v, want %v", tt.header, tt.timeout, tt.offset, got, tt.want)
 		}

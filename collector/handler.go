@@ -13,19 +13,22 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/vocode-exporter/vocode_exporter/account"
 )
 
 // HandlerOpts configure the /metrics and /probe handlers.
 type HandlerOpts struct {
 	// Accounts are the accounts to scrape; read once per scrape, so a
 	// reloaded configuration applies from the next scrape on.
-	Accounts *Accounts
+	Accounts *account.Set
 	// Gatherer serves the exporter's own metrics (build info, config
 	// reloads, Go and process metrics) next to the accounts' series.
 	Gatherer prometheus.Gatherer
-	// Timeout bounds a walk; zero disables it, leaving only the scrape's own
-	// deadline. Offset is taken off Prometheus' scrape timeout to leave time
-	// for the response to travel.
+	// Timeout is the longest a scrape waits for its accounts' walks, the
+	// walk timeout: a walk never takes longer. Offset is taken off
+	// Prometheus' scrape timeout, when the request gives one, to leave
+	// time for the response to travel; the tighter of the two wins.
 	Timeout, Offset time.Duration
 	// ProbeOnly leaves the accounts to /probe: /metrics then serves only
 	// the Gatherer and starts no walk.
@@ -75,8 +78,27 @@ func NewProbeHandler(o HandlerOpts) http.Handler {
 		ctx, cancel := scrapeContext(r, o.Timeout, o.Offset)
 		defer cancel()
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(New(ctx, []*Account{a}))
+		reg.MustRegister(New(ctx, []*account.Account{a}))
 		o.serve(reg).ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// NewReloadHandler returns the /-/reload handler: POST or PUT reloads the
+// configuration, re-reading key files; a configuration that fails to load
+// leaves the previous one serving.
+func NewReloadHandler(set *account.Set, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "reload takes POST or PUT", http.StatusMethodNotAllowed)
+			return
+		}
+		if err := set.Reload(); err != nil {
+			logger.Error("reload failed; the previous configuration keeps serving", "err", err)
+			http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "configuration reloaded")
 	})
 }
 
@@ -89,8 +111,10 @@ func (o HandlerOpts) serve(g prometheus.Gatherer) http.Handler {
 	})
 }
 
-// scrapeContext derives the walk's context from the request: the tighter of
-// the configured timeout and Prometheus' scrape timeout minus the offset.
+// scrapeContext is how long a scrape waits for the walks it shares: the
+// tighter of the walk timeout and Prometheus' scrape timeout minus the
+// offset. A scrape that gives up leaves the walk running to its own
+// deadline, for a later scrape.
 func scrapeContext(r *http.Request, timeout, offset time.Duration) (context.Context, context.CancelFunc) {
 	if header := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); header != "" {
 		if secs, err := strconv.ParseFloat(header, 64); err == nil && secs > 0 {
@@ -100,13 +124,10 @@ func scrapeContext(r *http.Request, timeout, offset time.Duration) (context.Cont
 			if scrape > offset {
 				scrape -= offset
 			}
-			if timeout == 0 || scrape < timeout {
+			if scrape < timeout {
 				timeout = scrape
 			}
 		}
-	}
-	if timeout <= 0 {
-		return context.WithCancel(r.Context())
 	}
 	return context.WithTimeout(r.Context(), timeout)
 }

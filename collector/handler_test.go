@@ -20,7 +20,7 @@ import (
 // with the exporter's own metrics in reg.
 func handlers(f *fixture, probeOnly bool) (metrics, probe http.Handler) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), f.accounts)
+	reg.MustRegister(collectors.NewGoCollector(), NewExporterMetrics(f.accounts, nil))
 	o := HandlerOpts{Accounts: f.accounts, Gatherer: reg, ProbeOnly: probeOnly,
 		Timeout: 10 * time.Second, Logger: slog.New(slog.DiscardHandler)}
 	return NewHandler(o), NewProbeHandler(o)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vocode-exporter/vocode_exporter/account"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 )
 
@@ -92,21 +93,26 @@ var scrapeDescs = []*prometheus.Desc{
 }
 
 // accountMetrics are the series of one account that outlive a scrape:
-// counters and the request latency histogram. The account owns them: they
-// are gathered with the account and dropped with it, so a walk that ends
-// after its account was removed moves counters nobody gathers any more.
+// counters and the request latency histogram, as an account.Recorder. The
+// account owns them: they are gathered with the account and dropped with it.
 type accountMetrics struct {
 	scrapeErrors *prometheus.CounterVec
 	apiRequests  *prometheus.CounterVec
 	apiDuration  *prometheus.HistogramVec
 }
 
-func newAccountMetrics(account string, collectors Collectors) *accountMetrics {
+// NewAccountMetrics returns the series an account keeps between scrapes;
+// it is the account.Options.NewRecorder of the exporter.
+func NewAccountMetrics(account string, enabled account.Enabled) account.Recorder {
+	return newAccountMetrics(account, enabled)
+}
+
+func newAccountMetrics(account string, enabled account.Enabled) *accountMetrics {
 	labels := prometheus.Labels{"account": account}
 	m := &accountMetrics{
 		scrapeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "scrape", Name: "errors_total",
-			Help:        "Scrapes in which a collector failed, by collector (connections: vocode_up 0; usage; numbers) and reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination.",
+			Help:        "Scrapes in which a collector failed, by collector (connections: vocode_up 0; usage; numbers) and reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination. It counts failed scrapes, not failed walks: two Prometheus servers that share one failed walk count it twice.",
 			ConstLabels: labels,
 		}, []string{"collector", "reason"}),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -126,7 +132,7 @@ func newAccountMetrics(account string, collectors Collectors) *accountMetrics {
 	}
 	// Every reason of every enabled collector is visible as 0 from the
 	// start, so that rate() and increase() see the first failure.
-	for _, c := range collectors.names() {
+	for _, c := range enabled.Names() {
 		for _, r := range vocode.Reasons() {
 			m.scrapeErrors.WithLabelValues(c, string(r))
 		}
@@ -134,19 +140,26 @@ func newAccountMetrics(account string, collectors Collectors) *accountMetrics {
 	return m
 }
 
-// observe is the account's vocode.RequestObserver.
-func (m *accountMetrics) observe(endpoint, code string, d time.Duration) {
+// ObserveRequest implements account.Recorder.
+func (m *accountMetrics) ObserveRequest(endpoint, code string, d time.Duration) {
 	m.apiRequests.WithLabelValues(endpoint, code).Inc()
 	m.apiDuration.WithLabelValues(endpoint).Observe(d.Seconds())
 }
 
-func (m *accountMetrics) describe(ch chan<- *prometheus.Desc) {
+// CountFailure implements account.Recorder.
+func (m *accountMetrics) CountFailure(collector string, reason vocode.Reason) {
+	m.scrapeErrors.WithLabelValues(collector, string(reason)).Inc()
+}
+
+// Describe implements prometheus.Collector.
+func (m *accountMetrics) Describe(ch chan<- *prometheus.Desc) {
 	m.scrapeErrors.Describe(ch)
 	m.apiRequests.Describe(ch)
 	m.apiDuration.Describe(ch)
 }
 
-func (m *accountMetrics) collect(ch chan<- prometheus.Metric) {
+// Collect implements prometheus.Collector.
+func (m *accountMetrics) Collect(ch chan<- prometheus.Metric) {
 	m.scrapeErrors.Collect(ch)
 	m.apiRequests.Collect(ch)
 	m.apiDuration.Collect(ch)
@@ -160,7 +173,7 @@ type reloadMetrics struct {
 	time      prometheus.Collector
 }
 
-func newReloadMetrics(last func() ReloadStatus) reloadMetrics {
+func newReloadMetrics(last func() account.ReloadStatus) reloadMetrics {
 	return reloadMetrics{
 		succeeded: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: namespace, Subsystem: "exporter", Name: "config_last_reload_successful",
@@ -203,5 +216,36 @@ func newBudgetMetrics(b *vocode.Budget) []prometheus.Collector {
 			Namespace: namespace, Subsystem: "exporter", Name: "api_request_budget_wait_seconds_total",
 			Help: "Time API requests spent waiting for a slot of the request budget, added up; its rate is the average number of requests waiting.",
 		}, func() float64 { return b.Waited().Seconds() }),
+	}
+}
+
+// ExporterMetrics are the exporter's own series besides Go's and the
+// process's: the last configuration load, and the request budget.
+type ExporterMetrics struct {
+	reload reloadMetrics
+	budget []prometheus.Collector // the request budget's series, if any
+}
+
+// NewExporterMetrics reads the set's last reload and the budget (nil: no
+// budget series) at each scrape.
+func NewExporterMetrics(set *account.Set, budget *vocode.Budget) *ExporterMetrics {
+	return &ExporterMetrics{reload: newReloadMetrics(set.LastReload), budget: newBudgetMetrics(budget)}
+}
+
+// Describe implements prometheus.Collector.
+func (m *ExporterMetrics) Describe(ch chan<- *prometheus.Desc) {
+	m.reload.succeeded.Describe(ch)
+	m.reload.time.Describe(ch)
+	for _, c := range m.budget {
+		c.Describe(ch)
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *ExporterMetrics) Collect(ch chan<- prometheus.Metric) {
+	m.reload.succeeded.Collect(ch)
+	m.reload.time.Collect(ch)
+	for _, c := range m.budget {
+		c.Collect(ch)
 	}
 }

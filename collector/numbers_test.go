@@ -8,11 +8,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/vocode-exporter/vocode_exporter/account"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
 
-var allCollectors = Collectors{Usage: true, Numbers: true}
+var allCollectors = account.Enabled{Usage: true, Numbers: true}
 
 // numbersAndUsage is what the fake serves besides the connections: a
 // number on a listed connection, one on a connection that is gone, a
@@ -71,13 +72,13 @@ func TestCollectorsFailApart(t *testing.T) {
 		presentS []string // series that must stay
 	}{
 		{"usage fails", vocodetest.Fault{Endpoint: vocodetest.EndpointUsage, Status: http.StatusForbidden},
-			CollectorUsage, []string{"vocode_usage_minutes", "vocode_usage_limit_minutes", "vocode_plan_info"}, vocode.ReasonAuth, 1,
+			account.CollectorUsage, []string{"vocode_usage_minutes", "vocode_usage_limit_minutes", "vocode_plan_info"}, vocode.ReasonAuth, 1,
 			[]string{"vocode_account_connection_info", "vocode_number_info"}},
 		{"numbers fail", vocodetest.Fault{Endpoint: vocodetest.EndpointNumbers, Status: http.StatusInternalServerError},
-			CollectorNumbers, []string{"vocode_numbers", "vocode_number_info", "vocode_number_active"}, vocode.ReasonServerError, 1,
+			account.CollectorNumbers, []string{"vocode_numbers", "vocode_number_info", "vocode_number_active"}, vocode.ReasonServerError, 1,
 			[]string{"vocode_account_connection_info", "vocode_usage_minutes"}},
 		{"connections fail", vocodetest.Fault{Status: http.StatusInternalServerError},
-			CollectorConnections, []string{"vocode_account_connection_info", "vocode_account_connections"}, vocode.ReasonServerError, 0,
+			account.CollectorConnections, []string{"vocode_account_connection_info", "vocode_account_connections"}, vocode.ReasonServerError, 0,
 			[]string{"vocode_number_info", "vocode_usage_minutes", "vocode_account_connections_expected"}},
 	}
 	for _, tt := range tests {
@@ -107,8 +108,8 @@ func TestCollectorsFailApart(t *testing.T) {
 			if up := upOf(mfs, "prod"); up != tt.wantUp {
 				t.Errorf("vocode_up = %v, want %v", up, tt.wantUp)
 			}
-			m := f.account(t, "prod").metrics
-			for _, c := range allCollectors.names() {
+			m := metricsOf(f.account(t, "prod"))
+			for _, c := range allCollectors.Names() {
 				want := 0.0
 				if c == tt.failing {
 					want = 1
@@ -128,7 +129,7 @@ func TestCollectorsFailApart(t *testing.T) {
 // Turned-off collectors send no request and no series, and count nothing.
 func TestCollectorsOff(t *testing.T) {
 	conns := vocodetest.Dataset(2, 1)
-	f := newCollectingFixture(t, "prod", Collectors{}, conns, numbersAndUsage(conns)...)
+	f := newCollectingFixture(t, "prod", account.Enabled{}, conns, numbersAndUsage(conns)...)
 	mfs := gather(t, f.collect(context.Background()))
 	for _, mf := range mfs {
 		if strings.HasPrefix(mf.GetName(), "vocode_number") || strings.HasPrefix(mf.GetName(), "vocode_usage") {
@@ -136,7 +137,7 @@ func TestCollectorsOff(t *testing.T) {
 		}
 		for _, m := range mf.GetMetric() {
 			for _, lp := range m.GetLabel() {
-				if lp.GetName() == "collector" && lp.GetValue() != CollectorConnections {
+				if lp.GetName() == "collector" && lp.GetValue() != account.CollectorConnections {
 					t.Errorf("%s has a series of the %s collector, which is off", mf.GetName(), lp.GetValue())
 				}
 			}

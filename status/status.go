@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vocode-exporter/vocode_exporter/collector"
+	"github.com/vocode-exporter/vocode_exporter/account"
 )
 
 //go:embed status.html
@@ -59,13 +59,13 @@ type typeCount struct {
 type data struct {
 	Options
 	Now    time.Time
-	Reload collector.ReloadStatus
+	Reload account.ReloadStatus
 	Rows   []row
 }
 
 // Handler returns the handler of the status page, at "/". Other paths get
 // a 404, as the landing pages of Prometheus exporters answer them.
-func Handler(accounts *collector.Accounts, o Options) http.Handler {
+func Handler(accounts *account.Set, o Options) http.Handler {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -90,7 +90,7 @@ func Handler(accounts *collector.Accounts, o Options) http.Handler {
 	})
 }
 
-func newRow(a *collector.Account) row {
+func newRow(a *account.Account) row {
 	r := row{Name: a.Name(), Probe: "/probe?account=" + url.QueryEscape(a.Name())}
 	s, ok := a.LastWalk()
 	if !ok {

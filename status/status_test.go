@@ -12,7 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/vocode-exporter/vocode_exporter/collector"
+	"github.com/vocode-exporter/vocode_exporter/account"
 	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
@@ -23,7 +23,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 const secretKey = "vcdKEY-status-canary-9Zq"
 
 // pageFixture serves a healthy, a failing and a never-walked account.
-func pageFixture(t *testing.T) (*collector.Accounts, *string) {
+func pageFixture(t *testing.T) (*account.Set, *string) {
 	t.Helper()
 	healthy := vocodetest.NewServer(vocodetest.WithCredentials(vocodetest.Dataset(3, 2), "CRED-canary"), vocodetest.WithAPIKey(secretKey))
 	t.Cleanup(healthy.Close)
@@ -37,11 +37,16 @@ func pageFixture(t *testing.T) (*collector.Accounts, *string) {
 		"  - {name: failing, url: %q, api_key: %s}\n"+
 		"  - {name: idle, url: %q, api_key: %s}\n", healthy.URL, secretKey, failing.URL, secretKey, healthy.URL, secretKey)
 	ctx, cancel := context.WithCancel(context.Background())
-	accounts := collector.NewAccounts(ctx, collector.AccountsOptions{
-		Load:       func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
-		Client:     vocode.Options{Retries: -1},
-		Collectors: collector.Collectors{Usage: true, Numbers: true},
+	accounts, err := account.NewSet(ctx, account.Options{
+		Load:        func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
+		WalkTimeout: 10 * time.Second,
+		Client:      vocode.Options{Retries: -1},
+		Enabled:     account.Enabled{Usage: true, Numbers: true},
 	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		cancel()
 		for _, a := range accounts.All() {

@@ -1,34 +1,30 @@
-package collector
+// Package account holds the configured Vocode accounts and their walks: Set
+// loads the configuration and applies each reload; an Account shares one walk
+// at a time between the scrapes that arrive while it runs, and every walk
+// ends by a deadline fixed when it starts.
+package account
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 )
 
-// Accounts is the set of accounts the current configuration names, and the
-// one place that changes it: Reload loads the configuration again and
-// applies it. An account whose name survives a reload stays the same
-// Account; a removed one is closed, and its series go with it.
-//
-// Accounts is also a prometheus.Collector for the exporter's own series
-// about configuration loads.
-type Accounts struct {
-	base       context.Context
-	load       func() (*config.Config, error)
-	client     vocode.Options
-	collectors Collectors
-	logger     *slog.Logger
-	reload     reloadMetrics
-	budget     []prometheus.Collector // the request budget's series, if any
+// Set is the set of accounts the current configuration names, and the one
+// place that changes it: Reload loads the configuration again and applies
+// it. An account whose name survives a reload stays the same Account; a
+// removed one is closed, and its series go with it.
+type Set struct {
+	base   context.Context
+	opts   Options
+	logger *slog.Logger
 
 	reloadMu sync.Mutex // one reload at a time
 	mu       sync.RWMutex
@@ -37,7 +33,8 @@ type Accounts struct {
 	last     ReloadStatus
 }
 
-// ReloadStatus describes the last configuration load, for the status page.
+// ReloadStatus describes the last configuration load, for the status page
+// and the exporter's reload gauges.
 type ReloadStatus struct {
 	OK          bool
 	At          time.Time // when it was tried
@@ -47,50 +44,54 @@ type ReloadStatus struct {
 	Err string
 }
 
-// AccountsOptions configure NewAccounts.
-type AccountsOptions struct {
+// Options configure NewSet.
+type Options struct {
 	// Load returns the configuration; it is called by every Reload.
 	Load func() (*config.Config, error)
-	// Collectors say what a walk reads besides the connection list.
-	Collectors Collectors
+	// Enabled says what a walk reads besides the connection list.
+	Enabled Enabled
+	// WalkTimeout is the longest one walk may take, fixed when the walk
+	// starts; it must be positive (--vocode.timeout).
+	WalkTimeout time.Duration
 	// Client is the template of every account's API client options;
 	// Observer and Logger are set per account. Without a Transport, the
-	// accounts share one: they mostly call the same API host, and keep-alive
-	// connections then serve every account instead of idling per account.
+	// accounts share one (vocode.NewTransport): they mostly call the same
+	// API host, and keep-alive connections then serve every account
+	// instead of idling per account.
 	Client vocode.Options
-	Logger *slog.Logger
+	// NewRecorder makes the series an account keeps between scrapes; nil
+	// records nothing.
+	NewRecorder func(account string, enabled Enabled) Recorder
+	Logger      *slog.Logger
 }
 
-// NewAccounts returns an empty set; call Reload to load the configuration.
-// Walks end with base.
-func NewAccounts(base context.Context, o AccountsOptions) *Accounts {
-	logger := o.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// NewSet returns an empty set; call Reload to load the configuration. Walks
+// end with base.
+func NewSet(base context.Context, o Options) (*Set, error) {
+	if o.WalkTimeout <= 0 {
+		return nil, fmt.Errorf("the walk timeout must be positive, got %v: every walk needs a deadline", o.WalkTimeout)
+	}
+	if o.Load == nil {
+		return nil, errors.New("no configuration loader")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Client.Transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = max(o.Client.Concurrency, vocode.DefaultConcurrency) + 1
-		if o.Client.Budget != nil {
-			t.MaxIdleConnsPerHost = o.Client.Budget.Limit() + 1
-		}
-		o.Client.Transport = t
+		o.Client.Transport = sharedTransport(o.Client)
 	}
-	s := &Accounts{base: base, load: o.Load, client: o.Client, collectors: o.Collectors, logger: logger,
-		budget: newBudgetMetrics(o.Client.Budget), byName: map[string]*Account{}}
-	s.reload = newReloadMetrics(s.LastReload)
-	return s
+	return &Set{base: base, opts: o, logger: o.Logger, byName: map[string]*Account{}}, nil
 }
 
 // All returns the current accounts in configuration order.
-func (s *Accounts) All() []*Account {
+func (s *Set) All() []*Account {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.list
 }
 
 // Get returns the current account named name, or nil.
-func (s *Accounts) Get(name string) *Account {
+func (s *Set) Get(name string) *Account {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.byName[name]
@@ -99,7 +100,7 @@ func (s *Accounts) Get(name string) *Account {
 // Reload loads the configuration, re-reading key files, and applies it. A
 // configuration that fails to load or apply changes nothing: the current
 // one keeps serving.
-func (s *Accounts) Reload() error {
+func (s *Set) Reload() error {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	err := s.apply()
@@ -115,7 +116,7 @@ func (s *Accounts) Reload() error {
 }
 
 // LastReload returns the status of the last configuration load.
-func (s *Accounts) LastReload() ReloadStatus {
+func (s *Set) LastReload() ReloadStatus {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.last
@@ -129,8 +130,8 @@ type pending struct {
 	client  *vocode.Client
 }
 
-func (s *Accounts) apply() (err error) {
-	cfg, err := s.load()
+func (s *Set) apply() (err error) {
+	cfg, err := s.opts.Load()
 	if err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func (s *Accounts) apply() (err error) {
 			continue
 		}
 		if p.account == nil {
-			p.account = newAccount(s.base, acc, s.collectors, s.logger)
+			p.account = newAccount(s.base, acc, &s.opts)
 			defer func() {
 				if err != nil {
 					p.account.close()
@@ -183,9 +184,9 @@ func (s *Accounts) apply() (err error) {
 
 // newClient builds the client for acc. A page size the API made the
 // account learn is kept while the URL stays the same.
-func (s *Accounts) newClient(a *Account, acc config.Account) (*vocode.Client, error) {
-	opts := s.client
-	opts.Observer = a.metrics.observe
+func (s *Set) newClient(a *Account, acc config.Account) (*vocode.Client, error) {
+	opts := s.opts.Client
+	opts.Observer = a.recorder.ObserveRequest
 	opts.Logger = a.logger
 	if old := a.Client(); old != nil && old.URL() == acc.URL {
 		opts.PageSize, opts.NumbersPageSize = old.PageSize(), old.NumbersPageSize()
@@ -193,35 +194,13 @@ func (s *Accounts) newClient(a *Account, acc config.Account) (*vocode.Client, er
 	return vocode.New(acc.URL, acc.Key(), opts)
 }
 
-// ServeReload serves POST /-/reload.
-func (s *Accounts) ServeReload(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost && r.Method != http.MethodPut {
-		w.Header().Set("Allow", "POST, PUT")
-		http.Error(w, "reload takes POST or PUT", http.StatusMethodNotAllowed)
-		return
+// sharedTransport is the one transport of every account's client, with
+// enough idle connections for the requests the budget lets through at once.
+func sharedTransport(o vocode.Options) http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(o.Concurrency, vocode.DefaultConcurrency) + 1
+	if o.Budget != nil {
+		t.MaxIdleConnsPerHost = o.Budget.Limit() + 1
 	}
-	if err := s.Reload(); err != nil {
-		s.logger.Error("reload failed; the previous configuration keeps serving", "err", err)
-		http.Error(w, "reload failed: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	fmt.Fprintln(w, "configuration reloaded")
-}
-
-// Describe implements prometheus.Collector.
-func (s *Accounts) Describe(ch chan<- *prometheus.Desc) {
-	s.reload.succeeded.Describe(ch)
-	s.reload.time.Describe(ch)
-	for _, c := range s.budget {
-		c.Describe(ch)
-	}
-}
-
-// Collect implements prometheus.Collector.
-func (s *Accounts) Collect(ch chan<- prometheus.Metric) {
-	s.reload.succeeded.Collect(ch)
-	s.reload.time.Collect(ch)
-	for _, c := range s.budget {
-		c.Collect(ch)
-	}
+	return t
 }

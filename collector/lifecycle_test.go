@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/vocode-exporter/vocode_exporter/account"
 	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
@@ -59,17 +61,6 @@ func upOf(mfs []*dto.MetricFamily, account string) float64 {
 		}
 	}
 	return -1
-}
-
-// scrapeAsync scrapes a once with a deadline in timeout, in the background.
-func scrapeAsync(a *Account, timeout time.Duration) func() Outcome {
-	ch := make(chan Outcome, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		ch <- a.Scrape(ctx)
-	}()
-	return func() Outcome { return <-ch }
 }
 
 func waitRequests(t *testing.T, api *vocodetest.Server, n int) {
@@ -123,171 +114,9 @@ func TestReloadRemovesAccountMidWalk(t *testing.T) {
 	}
 }
 
-// A scrape joining a walk in flight gets the walk's outcome by its own,
-// later deadline; the scrape that started it gives up at its own and counts
-// one timeout; the API sees one walk.
-func TestJoinerExtendsSharedWalk(t *testing.T) {
-	f := newFixture(t, "prod", vocodetest.Dataset(3, 2), vocodetest.WithLatency(400*time.Millisecond))
-	a := f.account(t, "prod")
-	short := scrapeAsync(a, 150*time.Millisecond)
-	waitRequests(t, f.api, 1)
-	long := scrapeAsync(a, 5*time.Second)
-
-	if o := short(); vocode.ReasonOf(o.Connections.Err) != vocode.ReasonTimeout {
-		t.Errorf("the short scrape got %v, want a timeout", o.Connections.Err)
-	}
-	o := long()
-	if o.Connections.Err != nil || len(o.Connections.Value.Connections) != 5 {
-		t.Fatalf("the long scrape got %v, %v; want the walk's 5 connections", o.Connections.Err, o.Connections.Value)
-	}
-	if n := f.api.Stats().Requests; n != 1 {
-		t.Errorf("the API got %d requests, want the one of a shared walk", n)
-	}
-	if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues(CollectorConnections, "timeout")); got != 1 {
-		t.Errorf("timeouts counted: %v, want 1", got)
-	}
-}
-
-// A scrape alone whose walk times out with it counts one timeout, not one
-// for the scrape and one for the walk.
-func TestTimedOutScrapeCountsOnce(t *testing.T) {
-	f := newFixture(t, "prod", vocodetest.Dataset(1, 1), vocodetest.WithLatency(time.Second))
-	a := f.account(t, "prod")
-	if o := scrapeAsync(a, 100*time.Millisecond)(); vocode.ReasonOf(o.Connections.Err) != vocode.ReasonTimeout {
-		t.Fatalf("got %v, want a timeout", o.Connections.Err)
-	}
-	for _, r := range vocode.Reasons() {
-		want := 0.0
-		if r == vocode.ReasonTimeout {
-			want = 1
-		}
-		if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues(CollectorConnections, string(r))); got != want {
-			t.Errorf("%s counted %v, want %v", r, got, want)
-		}
-	}
-}
-
-// rekeyed serves api behind a URL of its own and takes a second key too,
-// as an API does while a key is rotated.
-func rekeyed(t *testing.T, api *vocodetest.Server, key string) *vocodetest.Server {
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") == "Bearer "+key {
-			r.Header.Set("Authorization", "Bearer "+api.APIKey)
-		}
-		api.ServeHTTP(w, r)
-	}))
-	t.Cleanup(ts.Close)
-	return &vocodetest.Server{API: api.API, URL: ts.URL, APIKey: key}
-}
-
-// Reloads keep one walk per account unless the API URL or key changed; then
-// a scrape after the reload never gets the walk begun before it.
-func TestReloadDuringWalk(t *testing.T) {
-	f := newFixture(t, "prod", vocodetest.Dataset(3, 2), vocodetest.WithLatency(300*time.Millisecond))
-	second := vocodetest.NewServer(vocodetest.Dataset(5, 2), vocodetest.WithLatency(300*time.Millisecond))
-	t.Cleanup(second.Close)
-	tests := []struct {
-		name     string
-		next     *vocodetest.Server
-		walks    int // requests the original API gets
-		twilio   int // what the scrape after the reload sees
-		sameWalk bool
-	}{
-		{"unchanged", f.api, 1, 3, true},
-		{"new key", rekeyed(t, f.api, "rotated-key"), 2, 3, false},
-		{"new URL", second, 1, 5, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f.setConfig(t, entry("prod", f.api))
-			if err := f.accounts.Reload(); err != nil {
-				t.Fatal(err)
-			}
-			f.api.ResetStats()
-			a := f.account(t, "prod")
-			before := scrapeAsync(a, 5*time.Second)
-			waitRequests(t, f.api, 1)
-
-			f.setConfig(t, entry("prod", tt.next))
-			if err := f.accounts.Reload(); err != nil {
-				t.Fatal(err)
-			}
-			if f.account(t, "prod") != a {
-				t.Fatal("the reload replaced the Account of a name it kept")
-			}
-			after := a.Scrape(context.Background())
-			if o := before(); o.Connections.Err != nil || len(o.Connections.Value.Connections) != 5 {
-				t.Errorf("the scrape begun before the reload got %v, %v", o.Connections.Err, o.Connections.Value)
-			}
-			if after.Connections.Err != nil {
-				t.Fatalf("the scrape after the reload failed: %v", after.Connections.Err)
-			}
-			if got := after.Connections.Value.Connections; countType(got, vocode.TypeTwilio) != tt.twilio {
-				t.Errorf("the scrape after the reload saw %d twilio connections, want %d", countType(got, vocode.TypeTwilio), tt.twilio)
-			}
-			if n := f.api.Stats().Requests; n != tt.walks {
-				t.Errorf("the first API got %d requests, want %d", n, tt.walks)
-			}
-		})
-	}
-}
-
-func countType(conns []vocode.Connection, typ string) int {
-	n := 0
-	for _, c := range conns {
-		if c.Type == typ {
-			n++
-		}
-	}
-	return n
-}
-
-// A reload keeps what the account learned: an ongoing failure is not
-// announced at error level again, and a page size the API refused stays
-// refused while the URL is the same, even with a new key.
-func TestReloadKeepsWhatTheAccountLearned(t *testing.T) {
-	f := newFixture(t, "prod", vocodetest.Dataset(30, 30), vocodetest.WithMaxPageSize(50))
-	both := rekeyed(t, f.api, "rotated-key") // one URL taking both keys
-	f.setConfig(t, entry("prod", &vocodetest.Server{URL: both.URL, APIKey: f.api.APIKey}))
-	if err := f.accounts.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	a := f.account(t, "prod")
-	if o := a.Scrape(context.Background()); o.Connections.Err != nil {
-		t.Fatal(o.Connections.Err)
-	}
-	if got := a.Client().PageSize(); got != 50 {
-		t.Fatalf("page size after a 422 = %d, want 50", got)
-	}
-	f.api.AddFault(vocodetest.Fault{Status: http.StatusUnauthorized})
-	a.Scrape(context.Background())
-
-	oldClient := a.Client()
-	f.setConfig(t, entry("prod", both))
-	if err := f.accounts.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	if a.Client() == oldClient {
-		t.Fatal("a new key did not make a new client")
-	}
-	a.Scrape(context.Background())
-	logs := f.logs.String()
-	if n := strings.Count(logs, "level=ERROR"); n != 1 {
-		t.Errorf("%d error lines across the reload, want 1:\n%s", n, logs)
-	}
-	if !strings.Contains(logs, "failed again") {
-		t.Errorf("the repeated failure was not logged at debug level:\n%s", logs)
-	}
-	if got := a.Client().PageSize(); got != 50 {
-		t.Errorf("page size after the reload = %d, want the learned 50", got)
-	}
-	if got := testutil.ToFloat64(a.metrics.scrapeErrors.WithLabelValues(CollectorConnections, "auth")); got != 2 {
-		t.Errorf("auth failures = %v, want 2: counters survive a reload", got)
-	}
-}
-
-// A configuration that does not load changes nothing.
-func TestReloadBrokenConfig(t *testing.T) {
+// A configuration that does not load shows in the reload gauge, and the
+// previous one keeps serving.
+func TestReloadGaugesAfterBrokenConfig(t *testing.T) {
 	f := newFixture(t, "prod", vocodetest.Dataset(1, 1))
 	before := f.accounts.All()
 	f.setConfig(t, "  - name: prod\n    bogus: 1\n")
@@ -298,7 +127,7 @@ func TestReloadBrokenConfig(t *testing.T) {
 	if after := f.accounts.All(); len(after) != 1 || after[0] != before[0] {
 		t.Error("a broken reload changed the accounts")
 	}
-	if got := testutil.ToFloat64(f.accounts.reload.succeeded); got != 0 {
+	if got := testutil.ToFloat64(NewExporterMetrics(f.accounts, nil).reload.succeeded); got != 0 {
 		t.Errorf("config_last_reload_successful = %v after a broken reload", got)
 	}
 	if o := before[0].Scrape(context.Background()); o.Connections.Err != nil {
@@ -322,7 +151,7 @@ func TestServeReload(t *testing.T) {
 	for _, tt := range tests {
 		f.setConfig(t, tt.config)
 		w := httptest.NewRecorder()
-		f.accounts.ServeReload(w, httptest.NewRequest(tt.method, "/-/reload", nil))
+		NewReloadHandler(f.accounts, slog.New(slog.DiscardHandler)).ServeHTTP(w, httptest.NewRequest(tt.method, "/-/reload", nil))
 		if w.Code != tt.code || !strings.Contains(w.Body.String(), tt.body) {
 			t.Errorf("%s with %q = %d %q, want %d with %q", tt.method, tt.config, w.Code, w.Body.String(), tt.code, tt.body)
 		}
@@ -344,7 +173,7 @@ func TestBudgetAcrossAccounts(t *testing.T) {
 	f.setConfig(t, entries...)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	f.accounts = NewAccounts(ctx, AccountsOptions{
+	f.accounts = newSet(t, ctx, account.Options{
 		Load: func() (*config.Config, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -373,7 +202,7 @@ func TestBudgetAcrossAccounts(t *testing.T) {
 	if budget.Waited() <= 0 {
 		t.Error("no request waited for the budget: the test did not load it")
 	}
-	err := testutil.CollectAndCompare(f.accounts, strings.NewReader(`
+	err := testutil.CollectAndCompare(NewExporterMetrics(f.accounts, budget), strings.NewReader(`
 # HELP vocode_exporter_api_max_requests_in_flight The request budget: most API requests in flight at once across every account (--vocode.max-requests-in-flight).
 # TYPE vocode_exporter_api_max_requests_in_flight gauge
 vocode_exporter_api_max_requests_in_flight 3
