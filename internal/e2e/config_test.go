@@ -305,6 +305,11 @@ func TestConfigCheck(t *testing.T) {
 			args: []string{"--vocode.url=http://api.vocode.dev"}, code: 1, has: "refusing plain http://", secrets: true},
 		{name: "missing config file", args: []string{"--config.file=" + filepath.Join(dir, "nope.yml")},
 			code: 1, has: "no such file or directory"},
+		// Every walk needs a deadline: no timeout is no longer "no limit".
+		{name: "zero walk timeout", env: []string{"VOCODE_API_KEY=" + canaryKey}, args: []string{"--vocode.timeout=0"},
+			code: 1, has: "--vocode.timeout must be positive, got 0s: every walk needs a deadline"},
+		{name: "negative walk timeout", env: []string{"VOCODE_API_KEY=" + canaryKey}, args: []string{"--vocode.timeout=-5s"},
+			code: 1, has: "--vocode.timeout must be positive, got -5s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
