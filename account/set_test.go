@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-
+	"github.com/vocode-exporter/vocode_exporter/config"
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
@@ -218,3 +218,12 @@ func TestReloadBrokenConfig(t *testing.T) {
 	}
 }
 
+// A set without a walk timeout would start walks without an end.
+func TestNewSetRefusesWalksWithoutDeadline(t *testing.T) {
+	for _, timeout := range []time.Duration{0, -time.Second} {
+		_, err := NewSet(context.Background(), Options{Load: func() (*config.Config, error) { return nil, nil }, WalkTimeout: timeout})
+		if err == nil || !strings.Contains(err.Error(), "the walk timeout must be positive") {
+			t.Errorf("NewSet with a walk timeout of %v = %v, want it refused", timeout, err)
+		}
+	}
+}

@@ -84,7 +84,7 @@ func TestEveryWalkEndsByItsOwnDeadline(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var longest time.Duration
-	for i := range 10 { // one scrape every 500 ms for 5 s
+	for i := range 12 { // one scrape every 500 ms for 5.5 s: walks start by 0, 2.5 and 5 s
 		wg.Go(func() {
 			time.Sleep(time.Duration(i) * 500 * time.Millisecond)
 			r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
