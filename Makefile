@@ -29,10 +29,11 @@ TOOLS_DIR             ?= $(CACHE_HOME)/vocode_exporter/bin
 GOLANGCI_LINT_VERSION ?= v2.15.0
 GOLANGCI_LINT         := $(TOOLS_DIR)/golangci-lint
 
-# Test-only Go modules, kept apart so that their heavy dependencies stay out of
-# the exporter's go.mod. The root's ./... stops at their go.mod files, so each
-# target that should cover them names them.
-SUB_MODULES := dashboards/dashboardtest internal/release status/statustest
+# Test-only and tool Go modules, kept apart so that their dependencies stay
+# out of the exporter's go.mod and its ./... (internal/bench holds the
+# benchmark tools, which are not the exporter). The root's ./... stops at
+# their go.mod files, so each target that should cover them names them.
+SUB_MODULES := dashboards/dashboardtest internal/bench internal/release status/statustest
 
 # Where tests leave files for people to look at (the status page's
 # screenshot); go test -artifacts puts them under _artifacts/ there.
@@ -143,13 +144,15 @@ golangci-lint:
 	fi
 
 .PHONY: bench
-bench: ## Go benchmarks, then the scrape-cost and many-accounts tables of internal/cmd/vocode-bench (~9 min).
+# vocode-bench runs in its own module (internal/bench), so relative paths
+# given to its flags are relative to internal/bench.
+bench: ## Go benchmarks, then the scrape-cost and many-accounts tables of internal/bench/vocode-bench (~9 min).
 	$(GO) test -run '^$$' -bench . -benchmem ./vocode/ ./collector/
-	$(GO) run ./internal/cmd/vocode-bench
+	cd internal/bench && $(GO) run ./vocode-bench
 
 .PHONY: bench-quick
 bench-quick: ## A small scrape-cost table (1,000 and 10,000 connections, 20 ms, concurrency 4), each many-accounts row once (~25 s).
-	$(GO) run ./internal/cmd/vocode-bench --quick
+	cd internal/bench && $(GO) run ./vocode-bench --quick
 
 .PHONY: fuzz
 fuzz: ## Run every Fuzz* target for FUZZTIME each (default 30s).

@@ -354,6 +354,10 @@ var wantAlerts = []string{
 	"VocodeInboundNumberWithoutAgent",
 	"VocodeConnectionsBelowExpected",
 	"VocodeCollectorFailing",
+	"VocodeCallErrorsHigh",
+	"VocodeCallsNotConnecting",
+	"VocodeWarmTransfersNearPoolLimit",
+	"VocodeCallsTruncated",
 }
 
 const runbookBase = "https://github.com/vocode-exporter/vocode_exporter/blob/main/alerts/README.md#"

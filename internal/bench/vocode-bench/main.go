@@ -1,7 +1,7 @@
 // Command vocode-bench measures what a scrape of vocode_exporter costs, and
 // prints a Markdown table of it (`make bench`, `make bench-quick`).
 //
-// It builds the exporter and internal/cmd/minwalker, serves the fake Vocode
+// It builds the exporter and internal/bench/minwalker, serves the fake Vocode
 // API (vocodetest) in this process, and for each cell of a grid of
 // connections x per-request latency x concurrency starts a fresh exporter
 // process and a fresh minimal walker, then scrapes the exporter and walks
@@ -140,37 +140,54 @@ func build(o options) (bins, func(), error) {
 		return bins{}, nil, err
 	}
 	cleanup := func() { _ = os.RemoveAll(dir) }
-	root, err := repoRoot()
+	benchDir, root, err := moduleDirs()
 	if err != nil {
 		return bins{}, cleanup, err
 	}
 	b := bins{exporter: o.exporter, minwalker: filepath.Join(dir, "minwalker")}
-	targets := [][2]string{{b.minwalker, "./internal/cmd/minwalker"}}
+	// Each binary is built in its own module: the exporter with the
+	// exporter's go.mod, as a release is, not with this module's.
+	targets := []struct{ out, pkg, dir string }{{b.minwalker, "./minwalker", benchDir}}
 	if b.exporter == "" {
 		b.exporter = filepath.Join(dir, "vocode_exporter")
-		targets = append(targets, [2]string{b.exporter, "."})
+		targets = append(targets, struct{ out, pkg, dir string }{b.exporter, ".", root})
 	}
 	for _, t := range targets {
-		cmd := exec.Command("go", "build", "-o", t[0], t[1])
-		cmd.Dir = root
+		cmd := exec.Command("go", "build", "-o", t.out, t.pkg)
+		cmd.Dir = t.dir
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
-			return bins{}, cleanup, fmt.Errorf("go build %s: %w", t[1], err)
+			return bins{}, cleanup, fmt.Errorf("go build %s in %s: %w", t.pkg, t.dir, err)
 		}
 	}
 	return b, cleanup, nil
 }
 
-func repoRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
+const (
+	benchModule    = "github.com/vocode-exporter/vocode_exporter/internal/bench"
+	exporterModule = "github.com/vocode-exporter/vocode_exporter"
+)
+
+// moduleDirs returns the directories of this module and of the exporter's
+// (the target of this module's replace directive).
+func moduleDirs() (benchDir, root string, err error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Path}} {{.Dir}}", benchModule, exporterModule).Output()
 	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
+		return "", "", fmt.Errorf("go list -m (run vocode-bench inside internal/bench, as make bench does): %w", err)
 	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("run vocode-bench inside the vocode_exporter module")
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, dir, _ := strings.Cut(line, " ")
+		switch path {
+		case benchModule:
+			benchDir = dir
+		case exporterModule:
+			root = dir
+		}
 	}
-	return filepath.Dir(mod), nil
+	if benchDir == "" || root == "" {
+		return "", "", fmt.Errorf("go list -m found no directory for %s or %s in %q", benchModule, exporterModule, out)
+	}
+	return benchDir, root, nil
 }
 
 // cell is one measurement: the inputs, then what was measured.
