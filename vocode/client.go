@@ -216,8 +216,31 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// errPageSizeRejected marks a 422 whose detail names the size parameter.
-var errPageSizeRejected = errors.New("page size rejected")
+// errPageSizeRejected marks a 422 whose detail names the size parameter,
+// errSortRejected one that names a sort parameter.
+var (
+	errPageSizeRejected = errors.New("page size rejected")
+	errSortRejected     = errors.New("sort rejected")
+)
+
+// rejectedParameter tells which parameter of ours a 422 refused, from the
+// names in its detail, or nil. A refused sort comes first: without the sort
+// the size may well pass, and the walk retries the size anyway.
+func rejectedParameter(named []string) error {
+	var size bool
+	for _, n := range named {
+		switch n {
+		case "sort_column", "sort_desc":
+			return errSortRejected
+		case "size":
+			size = true
+		}
+	}
+	if size {
+		return errPageSizeRejected
+	}
+	return nil
+}
 
 // errBodyTooLarge is returned by the body reader once the limit is passed.
 var errBodyTooLarge = errors.New("response body too large")
@@ -392,7 +415,7 @@ func (c *Client) release(buf *bytes.Buffer) {
 // detail from its body.
 func (c *Client) statusError(resp *http.Response, r request) error {
 	e := &Error{Endpoint: r.endpoint, Page: r.page, Status: resp.StatusCode}
-	detail, sizeRejected := errorDetail(io.LimitReader(resp.Body, 16<<10))
+	detail, named := errorDetail(io.LimitReader(resp.Body, 16<<10))
 	e.Detail = clip(c.redactString(detail))
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
@@ -406,8 +429,8 @@ func (c *Client) statusError(resp *http.Response, r request) error {
 		e.Detail = c.redirectDetail(resp)
 	default:
 		e.Reason = ReasonClientError
-		if code == http.StatusUnprocessableEntity && sizeRejected {
-			e.Err = errPageSizeRejected
+		if code == http.StatusUnprocessableEntity {
+			e.Err = rejectedParameter(named)
 		}
 	}
 	return e

@@ -132,13 +132,13 @@ func TestDecodeNumberFields(t *testing.T) {
 		{"inactive", `"active":false`, func(n *Number) { n.Active = false }, ""},
 		{"active null", `"active":null`, func(*Number) {}, ""},
 		{"active as a string", `"active":"false"`, nil,
-			`malformed page: field "items.active" holds a string where a boolean was expected (offset 50)`},
+			`malformed page: field "items.active" holds a string where a boolean was expected (offset 43)`},
 		{"outbound only", `"outbound_only":true`, func(n *Number) { n.OutboundOnly = true }, ""},
 		{"twilio", `"telephony_provider":"twilio"`, func(n *Number) { n.Provider = ProviderTwilio }, ""},
 		{"a provider of the future", `"telephony_provider":"tel\u0000nyx"`, func(n *Number) { n.Provider = "telnyx" }, ""},
 		{"empty provider", `"telephony_provider":""`, func(*Number) {}, ""},
 		{"provider as a number", `"telephony_provider":1`, nil,
-			`malformed page: field "items.telephony_provider" holds a number where a string was expected (offset 56)`},
+			`malformed page: field "items.telephony_provider" holds a number where a string was expected (offset 55)`},
 		{"label with control characters", `"label":"\u0000a\tb\r\nc\u007f\u0085\u2028d"`, func(n *Number) { n.Label = "abc\u2028d" }, ""},
 		{"label of any other text", `"label":"Ünïcode ☎ <b>"`, func(n *Number) { n.Label = "Ünïcode ☎ <b>" }, ""},
 		{"number of control characters only", `"number":"\n\t"`, nil, "item 0 has no number"},
@@ -146,7 +146,7 @@ func TestDecodeNumberFields(t *testing.T) {
 		// null would leave "n" in place.
 		{"id null", `"id":null`, nil, "item 0 has no id"},
 		{"id as a number", `"id":4242424242`, nil,
-			`malformed page: field "items.id" holds a number where a string was expected (offset 26)`},
+			`malformed page: field "items.id" holds a number where a string was expected (offset 16)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,7 +181,7 @@ func TestDecodeNumbersPageShape(t *testing.T) {
 		{"no has_more", `{"items":[]}`, "page has no has_more field"},
 		{"empty", ``, "empty body"},
 		{"truncated", `{"items":[{"id":"n",`, "malformed page: body ends before the page does"},
-		{"trailing data", `{"items":[],"has_more":false} x`, "malformed page: data after the page object (offset 31)"},
+		{"trailing data", `{"items":[],"has_more":false} x`, "malformed page: data after the page object (offset 30)"},
 		{"an array", `[]`, "malformed page: the body is an array, not a page object"},
 	}
 	for _, tt := range tests {
