@@ -37,12 +37,12 @@ func FuzzDecodeNumbersPage(f *testing.F) {
 
 // numberMirror reads a number with plain types, the union fields kept raw.
 type numberMirror struct {
-	ID           string          `json:"id"`
-	Number       string          `json:"number"`
-	Label        string          `json:"label"`
-	Provider     string          `json:"telephony_provider"`
-	Active       *bool           `json:"active"`
-	OutboundOnly bool            `json:"outbound_only"`
+	ID           string         `json:"id"`
+	Number       string         `json:"number"`
+	Label        string         `json:"label"`
+	Provider     string         `json:"telephony_provider"`
+	Active       *bool          `json:"active"`
+	OutboundOnly bool           `json:"outbound_only"`
 	InboundAgent jsontext.Value `json:"inbound_agent"`
 	Connection   jsontext.Value `json:"telephony_account_connection"`
 }
@@ -111,10 +111,10 @@ func checkDecodeNumbers(t *testing.T, data []byte, secret bool) {
 
 	var mirror struct {
 		Items            *[]numberMirror `json:"items"`
-		Page             jsontext.Value `json:"page"`
+		Page             jsontext.Value  `json:"page"`
 		HasMore          *bool           `json:"has_more"`
-		Total            jsontext.Value `json:"total"`
-		TotalIsEstimated jsontext.Value `json:"total_is_estimated"`
+		Total            jsontext.Value  `json:"total"`
+		TotalIsEstimated jsontext.Value  `json:"total_is_estimated"`
 	}
 	valid := json.Unmarshal(data, &mirror, oracleOptions) == nil && mirror.Items != nil && mirror.HasMore != nil
 	var want []vocode.Number

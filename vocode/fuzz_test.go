@@ -81,13 +81,13 @@ func checkDecode(t *testing.T, data []byte, secret bool) {
 	// hints hold; any other page fails.
 	var mirror struct {
 		Items *[]struct {
-			ID           string            `json:"id"`
-			Type         string            `json:"type"`
+			ID           string           `json:"id"`
+			Type         string           `json:"type"`
 			SteeringPool []jsontext.Value `json:"steering_pool"`
-			AnyCallerID  *bool             `json:"account_supports_any_caller_id"`
+			AnyCallerID  *bool            `json:"account_supports_any_caller_id"`
 		} `json:"items"`
 		Page             jsontext.Value `json:"page"`
-		HasMore          *bool           `json:"has_more"`
+		HasMore          *bool          `json:"has_more"`
 		Total            jsontext.Value `json:"total"`
 		TotalIsEstimated jsontext.Value `json:"total_is_estimated"`
 	}
