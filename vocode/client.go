@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -53,7 +54,10 @@ type Options struct {
 	// NumbersPageSize is PageSize for the numbers list, which learns its
 	// own; 0 means PageSize.
 	NumbersPageSize int
-	Concurrency     int // most list requests in flight at once
+	// CallsPageSize is PageSize for the calls list, which learns its own;
+	// 0 means PageSize.
+	CallsPageSize int
+	Concurrency   int // most list requests in flight at once
 	MaxBodyBytes    int64
 	Retries         int           // retries of 429, 5xx and transport errors; negative disables
 	Backoff         time.Duration // first retry delay, doubled each time
@@ -80,6 +84,10 @@ type Client struct {
 	// learned.
 	connections list[Connection]
 	numbers     list[Number]
+	calls       list[Call]
+	// callsUnsorted: the API rejected or ignored the calls list's sort, so
+	// walks neither ask for it nor rely on it.
+	callsUnsorted atomic.Bool
 }
 
 // New returns a client for the API at baseURL, authenticated with apiKey.
@@ -102,6 +110,12 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	}
 	if opts.NumbersPageSize < MinPageSize {
 		opts.NumbersPageSize = MinPageSize
+	}
+	if opts.CallsPageSize <= 0 {
+		opts.CallsPageSize = opts.PageSize
+	}
+	if opts.CallsPageSize < MinPageSize {
+		opts.CallsPageSize = MinPageSize
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -138,6 +152,8 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	c.connections.pageSize.Store(int64(opts.PageSize))
 	c.numbers = list[Number]{endpoint: EndpointNumbers, path: numbersPath, noun: "number", decode: decodeNumbersPage}
 	c.numbers.pageSize.Store(int64(opts.NumbersPageSize))
+	c.calls = list[Call]{endpoint: EndpointCalls, path: callsPath, noun: "call", decode: decodeCallsPage}
+	c.calls.pageSize.Store(int64(opts.CallsPageSize))
 	return c, nil
 }
 
@@ -252,6 +268,7 @@ type request struct {
 	path     string
 	page     int // 0 for an endpoint that is not a list
 	size     int
+	query    string // more query parameters, encoded
 }
 
 // ListPage fetches one page of the connection list, retrying 429, 5xx and
@@ -323,6 +340,9 @@ func (c *Client) fetchOnce(ctx context.Context, r request) (*bytes.Buffer, time.
 	u.Path += r.path
 	if r.page > 0 {
 		u.RawQuery = "page=" + strconv.Itoa(r.page) + "&size=" + strconv.Itoa(r.size)
+	}
+	if r.query != "" {
+		u.RawQuery += "&" + r.query
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {

@@ -38,7 +38,7 @@ func Reasons() []Reason {
 type Error struct {
 	Reason Reason
 	// Endpoint is the endpoint whose request failed, as the RequestObserver
-	// names it: EndpointList, EndpointNumbers or EndpointUsage. Empty reads
+	// names it: EndpointList, EndpointNumbers, EndpointUsage or EndpointCalls. Empty reads
 	// as EndpointList, the one endpoint there was before the field, so that
 	// an Error made without it still says what it did.
 	Endpoint string
@@ -79,6 +79,8 @@ func operation(endpoint string) string {
 		return "list numbers"
 	case EndpointUsage:
 		return "usage"
+	case EndpointCalls:
+		return "list calls"
 	}
 	return endpoint
 }
