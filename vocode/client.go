@@ -54,10 +54,7 @@ type Options struct {
 	// NumbersPageSize is PageSize for the numbers list, which learns its
 	// own; 0 means PageSize.
 	NumbersPageSize int
-	// CallsPageSize is PageSize for the calls list, which learns its own;
-	// 0 means PageSize.
-	CallsPageSize int
-	Concurrency   int // most list requests in flight at once
+	Concurrency     int // most list requests in flight at once
 	MaxBodyBytes    int64
 	Retries         int           // retries of 429, 5xx and transport errors; negative disables
 	Backoff         time.Duration // first retry delay, doubled each time
@@ -71,6 +68,10 @@ type Options struct {
 	UserAgent string
 	Observer  RequestObserver
 	Logger    *slog.Logger
+
+	// CallsPageSize is PageSize for the calls list, which learns its own;
+	// 0 means PageSize.
+	CallsPageSize int
 }
 
 // Client reads one Vocode account. It is safe for concurrent use.
