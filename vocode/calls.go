@@ -155,14 +155,16 @@ func parseStartTime(v jsontext.Value) startTime {
 		if err != nil {
 			return startTime{state: startBad}
 		}
+		// To whole microseconds, the precision of Python's floats of
+		// seconds: a float's nanoseconds are noise.
+		micros := f * 1e6
 		if f > msThreshold {
-			f /= 1000
+			micros = f * 1e3
 		}
-		if !(f > 0 && f <= maxEpochSeconds) {
+		if !(micros > 0 && micros <= maxEpochSeconds*1e6) {
 			return startTime{state: startBad}
 		}
-		sec := math.Floor(f)
-		return startTime{t: time.Unix(int64(sec), int64((f-sec)*1e9)).UTC(), state: startRead}
+		return startTime{t: time.UnixMicro(int64(math.Round(micros))).UTC(), state: startRead}
 	case '"':
 		b, err := jsontext.AppendUnquote(nil, v)
 		if err != nil {
