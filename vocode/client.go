@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -67,6 +68,10 @@ type Options struct {
 	UserAgent string
 	Observer  RequestObserver
 	Logger    *slog.Logger
+
+	// CallsPageSize is PageSize for the calls list, which learns its own;
+	// 0 means PageSize.
+	CallsPageSize int
 }
 
 // Client reads one Vocode account. It is safe for concurrent use.
@@ -80,6 +85,10 @@ type Client struct {
 	// learned.
 	connections list[Connection]
 	numbers     list[Number]
+	calls       list[Call]
+	// callsUnsorted: the API rejected or ignored the calls list's sort, so
+	// walks neither ask for it nor rely on it.
+	callsUnsorted atomic.Bool
 }
 
 // New returns a client for the API at baseURL, authenticated with apiKey.
@@ -102,6 +111,12 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	}
 	if opts.NumbersPageSize < MinPageSize {
 		opts.NumbersPageSize = MinPageSize
+	}
+	if opts.CallsPageSize <= 0 {
+		opts.CallsPageSize = opts.PageSize
+	}
+	if opts.CallsPageSize < MinPageSize {
+		opts.CallsPageSize = MinPageSize
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
@@ -138,6 +153,8 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	c.connections.pageSize.Store(int64(opts.PageSize))
 	c.numbers = list[Number]{endpoint: EndpointNumbers, path: numbersPath, noun: "number", decode: decodeNumbersPage}
 	c.numbers.pageSize.Store(int64(opts.NumbersPageSize))
+	c.calls = list[Call]{endpoint: EndpointCalls, path: callsPath, noun: "call", decode: decodeCallsPage}
+	c.calls.pageSize.Store(int64(opts.CallsPageSize))
 	return c, nil
 }
 
@@ -216,8 +233,31 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// errPageSizeRejected marks a 422 whose detail names the size parameter.
-var errPageSizeRejected = errors.New("page size rejected")
+// errPageSizeRejected marks a 422 whose detail names the size parameter,
+// errSortRejected one that names a sort parameter.
+var (
+	errPageSizeRejected = errors.New("page size rejected")
+	errSortRejected     = errors.New("sort rejected")
+)
+
+// rejectedParameter tells which parameter of ours a 422 refused, from the
+// names in its detail, or nil. A refused sort comes first: without the sort
+// the size may well pass, and the walk retries the size anyway.
+func rejectedParameter(named []string) error {
+	var size bool
+	for _, n := range named {
+		switch n {
+		case "sort_column", "sort_desc":
+			return errSortRejected
+		case "size":
+			size = true
+		}
+	}
+	if size {
+		return errPageSizeRejected
+	}
+	return nil
+}
 
 // errBodyTooLarge is returned by the body reader once the limit is passed.
 var errBodyTooLarge = errors.New("response body too large")
@@ -229,6 +269,7 @@ type request struct {
 	path     string
 	page     int // 0 for an endpoint that is not a list
 	size     int
+	query    string // more query parameters, encoded
 }
 
 // ListPage fetches one page of the connection list, retrying 429, 5xx and
@@ -300,6 +341,9 @@ func (c *Client) fetchOnce(ctx context.Context, r request) (*bytes.Buffer, time.
 	u.Path += r.path
 	if r.page > 0 {
 		u.RawQuery = "page=" + strconv.Itoa(r.page) + "&size=" + strconv.Itoa(r.size)
+	}
+	if r.query != "" {
+		u.RawQuery += "&" + r.query
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -392,7 +436,7 @@ func (c *Client) release(buf *bytes.Buffer) {
 // detail from its body.
 func (c *Client) statusError(resp *http.Response, r request) error {
 	e := &Error{Endpoint: r.endpoint, Page: r.page, Status: resp.StatusCode}
-	detail, sizeRejected := errorDetail(io.LimitReader(resp.Body, 16<<10))
+	detail, named := errorDetail(io.LimitReader(resp.Body, 16<<10))
 	e.Detail = clip(c.redactString(detail))
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
@@ -406,8 +450,8 @@ func (c *Client) statusError(resp *http.Response, r request) error {
 		e.Detail = c.redirectDetail(resp)
 	default:
 		e.Reason = ReasonClientError
-		if code == http.StatusUnprocessableEntity && sizeRejected {
-			e.Err = errPageSizeRejected
+		if code == http.StatusUnprocessableEntity {
+			e.Err = rejectedParameter(named)
 		}
 	}
 	return e

@@ -1,11 +1,12 @@
 package vocode
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"unicode"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // maxDetail bounds how much of an error body's detail reaches logs.
@@ -14,44 +15,43 @@ const maxDetail = 160
 // errorDetail summarises an error body. The API answers FastAPI's
 // {"detail": "text"} or {"detail": [{"loc": [...], "msg": "..."}]}; anything
 // else (an HTML page from a proxy, an empty body) is described, not quoted.
-// sizeRejected reports a validation error that names the `size` parameter.
+// named lists the elements of a validation error's `loc`s ("query",
+// "size", ...), so that the caller can tell which of its parameters the API
+// refused.
 // The detail is neither redacted nor clipped: the caller redacts it first,
 // so that clipping cannot cut a credential short of what Redact recognises.
-func errorDetail(r io.Reader) (detail string, sizeRejected bool) {
+func errorDetail(r io.Reader) (detail string, named []string) {
 	body, err := io.ReadAll(r)
 	if err != nil || len(body) == 0 {
-		return "empty body", false
+		return "empty body", nil
 	}
 	var doc struct {
-		Detail json.RawMessage `json:"detail"`
+		Detail jsontext.Value `json:"detail"`
 	}
-	if json.Unmarshal(body, &doc) != nil || len(doc.Detail) == 0 {
-		return fmt.Sprintf("non-JSON body of %d bytes", len(body)), false
+	if unmarshal(body, &doc) != nil || len(doc.Detail) == 0 {
+		return fmt.Sprintf("non-JSON body of %d bytes", len(body)), nil
 	}
 	var text string
-	if json.Unmarshal(doc.Detail, &text) == nil {
-		return text, false
+	if unmarshal(doc.Detail, &text) == nil {
+		return text, nil
 	}
 	var items []struct {
 		Loc []any  `json:"loc"`
 		Msg string `json:"msg"`
 	}
-	if json.Unmarshal(doc.Detail, &items) != nil {
-		return "unrecognised error detail", false
+	if unmarshal(doc.Detail, &items) != nil {
+		return "unrecognised error detail", nil
 	}
 	parts := make([]string, 0, len(items))
 	for _, it := range items {
 		loc := make([]string, 0, len(it.Loc))
 		for _, l := range it.Loc {
-			s := fmt.Sprint(l)
-			if s == "size" {
-				sizeRejected = true
-			}
-			loc = append(loc, s)
+			loc = append(loc, fmt.Sprint(l))
 		}
+		named = append(named, loc...)
 		parts = append(parts, strings.Join(loc, ".")+": "+it.Msg)
 	}
-	return strings.Join(parts, "; "), sizeRejected
+	return strings.Join(parts, "; "), named
 }
 
 // clip shortens s and strips control characters so a hostile body cannot
@@ -74,18 +74,3 @@ func clip(s string) string {
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
-
-// stripControl removes control characters from text the API sends that
-// becomes a label value or part of a log line, so that it cannot break or
-// forge one. Text without any is returned as it is, at no cost.
-func stripControl(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-}

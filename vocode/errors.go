@@ -38,9 +38,10 @@ func Reasons() []Reason {
 type Error struct {
 	Reason Reason
 	// Endpoint is the endpoint whose request failed, as the RequestObserver
-	// names it: EndpointList, EndpointNumbers or EndpointUsage. Empty reads
-	// as EndpointList, the one endpoint there was before the field, so that
-	// an Error made without it still says what it did.
+	// names it: EndpointList, EndpointNumbers, EndpointUsage or
+	// EndpointCalls. Empty reads as EndpointList, the one endpoint there was
+	// before the field, so that an Error made without it still says what it
+	// did.
 	Endpoint string
 	Page     int    // the list page being fetched, 0 when not page specific
 	Status   int    // HTTP status, 0 when no response came
@@ -79,6 +80,8 @@ func operation(endpoint string) string {
 		return "list numbers"
 	case EndpointUsage:
 		return "usage"
+	case EndpointCalls:
+		return "list calls"
 	}
 	return endpoint
 }

@@ -2,7 +2,6 @@ package vocode_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,13 +9,16 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/vocode-exporter/vocode_exporter/vocode"
 )
 
 // FuzzDecodeNumbersPage feeds the numbers page decoder anything at all, as
 // FuzzDecodePage does the connection page decoder. Whatever the input: no
 // panic; an error or a page, never both or neither; an error that quotes
-// nothing of the input; a page that agrees with encoding/json's own
+// nothing of the input; a page that agrees with the JSON decoder's own
 // reading of the same bytes, so no number without an id or a number; and
 // a credentials canary that reaches the page only where the input put it
 // in a field the page keeps.
@@ -35,21 +37,21 @@ func FuzzDecodeNumbersPage(f *testing.F) {
 
 // numberMirror reads a number with plain types, the union fields kept raw.
 type numberMirror struct {
-	ID           string          `json:"id"`
-	Number       string          `json:"number"`
-	Label        string          `json:"label"`
-	Provider     string          `json:"telephony_provider"`
-	Active       *bool           `json:"active"`
-	OutboundOnly bool            `json:"outbound_only"`
-	InboundAgent json.RawMessage `json:"inbound_agent"`
-	Connection   json.RawMessage `json:"telephony_account_connection"`
+	ID           string         `json:"id"`
+	Number       string         `json:"number"`
+	Label        string         `json:"label"`
+	Provider     string         `json:"telephony_provider"`
+	Active       *bool          `json:"active"`
+	OutboundOnly bool           `json:"outbound_only"`
+	InboundAgent jsontext.Value `json:"inbound_agent"`
+	Connection   jsontext.Value `json:"telephony_account_connection"`
 }
 
 // want is what the decoder should make of m, or false if m must fail the
 // page.
 func (m numberMirror) want() (vocode.Number, bool) {
-	n := vocode.Number{ID: m.ID, Number: withoutControl(m.Number), Label: withoutControl(m.Label),
-		Provider: withoutControl(m.Provider), Active: m.Active == nil || *m.Active, OutboundOnly: m.OutboundOnly}
+	n := vocode.Number{ID: m.ID, Number: asLabel(m.Number), Label: asLabel(m.Label),
+		Provider: asLabel(m.Provider), Active: m.Active == nil || *m.Active, OutboundOnly: m.OutboundOnly}
 	if n.Provider == "" {
 		n.Provider = vocode.ProviderVonage
 	}
@@ -57,7 +59,7 @@ func (m numberMirror) want() (vocode.Number, bool) {
 	case 0, 'n':
 	case '"':
 		var s string
-		_ = json.Unmarshal(m.InboundAgent, &s)
+		_ = json.Unmarshal(m.InboundAgent, &s, oracleOptions)
 		n.HasInboundAgent = s != ""
 	case '{':
 		n.HasInboundAgent = true
@@ -67,12 +69,12 @@ func (m numberMirror) want() (vocode.Number, bool) {
 	switch kind(m.Connection) {
 	case 0, 'n':
 	case '"':
-		_ = json.Unmarshal(m.Connection, &n.ConnectionID)
+		_ = json.Unmarshal(m.Connection, &n.ConnectionID, oracleOptions)
 	case '{':
 		var conn struct {
 			ID string `json:"id"`
 		}
-		if json.Unmarshal(m.Connection, &conn) != nil || conn.ID == "" {
+		if json.Unmarshal(m.Connection, &conn, oracleOptions) != nil || conn.ID == "" {
 			return n, false
 		}
 		n.ConnectionID = conn.ID
@@ -83,7 +85,7 @@ func (m numberMirror) want() (vocode.Number, bool) {
 }
 
 // kind is the first byte of a raw JSON value, 0 for none.
-func kind(raw json.RawMessage) byte {
+func kind(raw jsontext.Value) byte {
 	if len(raw) == 0 {
 		return 0
 	}
@@ -109,12 +111,12 @@ func checkDecodeNumbers(t *testing.T, data []byte, secret bool) {
 
 	var mirror struct {
 		Items            *[]numberMirror `json:"items"`
-		Page             json.RawMessage `json:"page"`
+		Page             jsontext.Value  `json:"page"`
 		HasMore          *bool           `json:"has_more"`
-		Total            json.RawMessage `json:"total"`
-		TotalIsEstimated json.RawMessage `json:"total_is_estimated"`
+		Total            jsontext.Value  `json:"total"`
+		TotalIsEstimated jsontext.Value  `json:"total_is_estimated"`
 	}
-	valid := json.Unmarshal(data, &mirror) == nil && mirror.Items != nil && mirror.HasMore != nil
+	valid := json.Unmarshal(data, &mirror, oracleOptions) == nil && mirror.Items != nil && mirror.HasMore != nil
 	var want []vocode.Number
 	if valid {
 		for _, m := range *mirror.Items {
@@ -124,14 +126,14 @@ func checkDecodeNumbers(t *testing.T, data []byte, secret bool) {
 		}
 	}
 	if valid != (err == nil) {
-		t.Fatalf("DecodeNumbersPage error %v, but encoding/json finds the page valid: %v", err, valid)
+		t.Fatalf("DecodeNumbersPage error %v, but the JSON decoder finds the page valid: %v", err, valid)
 	}
 	if err != nil {
 		return
 	}
 
 	if p.HasMore != *mirror.HasMore || len(p.Items) != len(want) {
-		t.Fatalf("has_more %v and %d items, encoding/json sees %v and %d", p.HasMore, len(p.Items), *mirror.HasMore, len(want))
+		t.Fatalf("has_more %v and %d items, the JSON decoder sees %v and %d", p.HasMore, len(p.Items), *mirror.HasMore, len(want))
 	}
 	var page int
 	if !asInt(mirror.Page, &page) {
@@ -140,7 +142,7 @@ func checkDecodeNumbers(t *testing.T, data []byte, secret bool) {
 	var total int64
 	hasTotal := asInt(mirror.Total, &total) && total >= 0 && total <= 1_000_000_000
 	if p.Page != page || p.HasTotal != hasTotal || (hasTotal && int64(p.Total) != total) {
-		t.Fatalf("page %d, total %d (has %v); encoding/json sees %s, %s", p.Page, p.Total, p.HasTotal, mirror.Page, mirror.Total)
+		t.Fatalf("page %d, total %d (has %v); the JSON decoder sees %s, %s", p.Page, p.Total, p.HasTotal, mirror.Page, mirror.Total)
 	}
 	kept := ""
 	for i, n := range p.Items {
@@ -148,7 +150,7 @@ func checkDecodeNumbers(t *testing.T, data []byte, secret bool) {
 			t.Fatalf("item %d decoded without an id or a number: %+v", i, n)
 		}
 		if n != want[i] {
-			t.Fatalf("item %d is %+v\nencoding/json sees %+v", i, n, want[i])
+			t.Fatalf("item %d is %+v\nthe JSON decoder sees %+v", i, n, want[i])
 		}
 		kept += want[i].ID + "\x00" + want[i].Number + "\x00" + want[i].Label + "\x00" + want[i].Provider + "\x00" + want[i].ConnectionID + "\x00"
 	}
@@ -215,7 +217,7 @@ func checkDecodeUsage(t *testing.T, data []byte, secret bool) {
 		var plan struct {
 			Plan string `json:"plan_type"`
 		}
-		if json.Unmarshal(data, &plan) != nil || !strings.Contains(withoutControl(plan.Plan), fuzzSecret) {
+		if json.Unmarshal(data, &plan, oracleOptions) != nil || !strings.Contains(withoutControl(plan.Plan), fuzzSecret) {
 			t.Fatalf("the secret reached the plan %q from elsewhere", u.Plan)
 		}
 	}

@@ -2,9 +2,12 @@ package vocode
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // The telephony providers a number names.
@@ -19,12 +22,13 @@ const (
 // ours.
 type Number struct {
 	ID string
-	// Number and Label are as the API sends them, less control characters:
-	// they end up in label values and log lines.
+	// Number and Label are as the API sends them, less control characters
+	// and cut to 128 bytes: they end up in label values and log lines.
 	Number string
 	Label  string
 	// Provider is telephony_provider, ProviderVonage when the API leaves it
-	// out (its default), else as sent, less control characters.
+	// out (its default), else as sent, less control characters and cut to
+	// 128 bytes.
 	Provider        string
 	Active          bool // true unless the API says false
 	OutboundOnly    bool
@@ -61,8 +65,8 @@ func (c *Client) WalkNumbers(ctx context.Context) (*NumberList, error) {
 }
 
 // numberJSON mirrors NormalizedPhoneNumber, less what the exporter has no
-// use for: user_id and example_context are skipped by encoding/json
-// without being decoded.
+// use for: user_id and example_context are skipped by the decoder without
+// being decoded.
 type numberJSON struct {
 	ID       string `json:"id"`
 	Number   string `json:"number"`
@@ -78,19 +82,29 @@ type numberJSON struct {
 
 // agentRef is inbound_agent: an agent's id, null, or in older answers the
 // agent itself. Only whether there is one is kept; an embedded agent is
-// not decoded at all, as its prompt and settings are of no use here.
+// skipped, not decoded, as its prompt and settings are of no use here.
 type agentRef bool
 
-func (a *agentRef) UnmarshalJSON(b []byte) error {
-	switch b[0] {
+func (a *agentRef) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch k := dec.PeekKind(); k {
 	case '"':
-		*a = len(b) > len(`""`)
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		*a = tok.String() != ""
 	case '{':
 		*a = true
+		return dec.SkipValue()
 	case 'n':
 		*a = false
+		_, err := dec.ReadToken()
+		return err
 	default:
-		return &fieldError{"inbound_agent holds " + jsonValueKind(b) +
+		if err := dec.SkipValue(); err != nil {
+			return err // a syntax error, which says more
+		}
+		return &fieldError{"inbound_agent holds " + kindName(k) +
 			" where an agent id, an agent object or null was expected"}
 	}
 	return nil
@@ -98,53 +112,45 @@ func (a *agentRef) UnmarshalJSON(b []byte) error {
 
 // connectionRef is telephony_account_connection: a connection's id, null,
 // or the connection itself, credentials included. Of an embedded
-// connection only the id is decoded; encoding/json skips the credentials
+// connection only the id is decoded; the decoder skips the credentials
 // beside it without keeping them anywhere.
 type connectionRef struct {
 	id       string
 	embedded bool // an embedded connection, which must have an id
 }
 
-func (r *connectionRef) UnmarshalJSON(b []byte) error {
-	switch b[0] {
+func (r *connectionRef) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	switch k := dec.PeekKind(); k {
 	case '"':
-		var id string
-		_ = json.Unmarshal(b, &id) // cannot fail: encoding/json checked b is a string
-		*r = connectionRef{id: id}
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		*r = connectionRef{id: tok.String()}
 	case '{':
 		var conn struct {
 			ID string `json:"id"`
 		}
-		if err := json.Unmarshal(b, &conn); err != nil {
-			// Its syntax was checked: only the id's type can be wrong.
+		if err := json.UnmarshalDecode(dec, &conn); err != nil {
+			var synErr *jsontext.SyntacticError
+			if errors.As(err, &synErr) {
+				return err
+			}
 			return &fieldError{"the id of an embedded telephony_account_connection is not a string"}
 		}
 		*r = connectionRef{id: conn.ID, embedded: true}
 	case 'n':
 		*r = connectionRef{}
+		_, err := dec.ReadToken()
+		return err
 	default:
-		return &fieldError{"telephony_account_connection holds " + jsonValueKind(b) +
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
+		return &fieldError{"telephony_account_connection holds " + kindName(k) +
 			" where a connection id, a connection object or null was expected"}
 	}
 	return nil
-}
-
-// jsonValueKind names the kind of b, a JSON value encoding/json has
-// already checked, with its article, for errors that quote nothing of it.
-func jsonValueKind(b []byte) string {
-	switch b[0] {
-	case '"':
-		return "a string"
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }
 
 // DecodeNumbersPage reads one page of the numbers list from r. Errors
@@ -165,9 +171,9 @@ func decodeNumbersPage(b []byte) (*NumberPage, error) {
 func numberOf(i int, it *numberJSON) (Number, error) {
 	n := Number{
 		ID:              it.ID,
-		Number:          stripControl(it.Number),
-		Label:           stripControl(it.Label),
-		Provider:        stripControl(it.Provider),
+		Number:          labelText(it.Number),
+		Label:           labelText(it.Label),
+		Provider:        labelText(it.Provider),
 		Active:          it.Active == nil || *it.Active,
 		OutboundOnly:    it.OutboundOnly,
 		HasInboundAgent: bool(it.InboundAgent),

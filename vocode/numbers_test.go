@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestDecodeNumbersPage(t *testing.T) {
@@ -132,13 +133,13 @@ func TestDecodeNumberFields(t *testing.T) {
 		{"inactive", `"active":false`, func(n *Number) { n.Active = false }, ""},
 		{"active null", `"active":null`, func(*Number) {}, ""},
 		{"active as a string", `"active":"false"`, nil,
-			`malformed page: field "items.active" holds a string where a boolean was expected (offset 50)`},
+			`malformed page: field "items.active" holds a string where a boolean was expected (offset 43)`},
 		{"outbound only", `"outbound_only":true`, func(n *Number) { n.OutboundOnly = true }, ""},
 		{"twilio", `"telephony_provider":"twilio"`, func(n *Number) { n.Provider = ProviderTwilio }, ""},
 		{"a provider of the future", `"telephony_provider":"tel\u0000nyx"`, func(n *Number) { n.Provider = "telnyx" }, ""},
 		{"empty provider", `"telephony_provider":""`, func(*Number) {}, ""},
 		{"provider as a number", `"telephony_provider":1`, nil,
-			`malformed page: field "items.telephony_provider" holds a number where a string was expected (offset 56)`},
+			`malformed page: field "items.telephony_provider" holds a number where a string was expected (offset 55)`},
 		{"label with control characters", `"label":"\u0000a\tb\r\nc\u007f\u0085\u2028d"`, func(n *Number) { n.Label = "abc\u2028d" }, ""},
 		{"label of any other text", `"label":"Ünïcode ☎ <b>"`, func(n *Number) { n.Label = "Ünïcode ☎ <b>" }, ""},
 		{"number of control characters only", `"number":"\n\t"`, nil, "item 0 has no number"},
@@ -146,7 +147,7 @@ func TestDecodeNumberFields(t *testing.T) {
 		// null would leave "n" in place.
 		{"id null", `"id":null`, nil, "item 0 has no id"},
 		{"id as a number", `"id":4242424242`, nil,
-			`malformed page: field "items.id" holds a number where a string was expected (offset 26)`},
+			`malformed page: field "items.id" holds a number where a string was expected (offset 16)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -181,7 +182,7 @@ func TestDecodeNumbersPageShape(t *testing.T) {
 		{"no has_more", `{"items":[]}`, "page has no has_more field"},
 		{"empty", ``, "empty body"},
 		{"truncated", `{"items":[{"id":"n",`, "malformed page: body ends before the page does"},
-		{"trailing data", `{"items":[],"has_more":false} x`, "malformed page: data after the page object (offset 31)"},
+		{"trailing data", `{"items":[],"has_more":false} x`, "malformed page: data after the page object (offset 30)"},
 		{"an array", `[]`, "malformed page: the body is an array, not a page object"},
 	}
 	for _, tt := range tests {
@@ -213,4 +214,67 @@ func openNumbers(t *testing.T, name string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// API text bound for a label value loses its control characters and is
+// cut at 128 bytes, between runes, so that the value stays valid UTF-8.
+func TestLabelText(t *testing.T) {
+	long := strings.Repeat("a", 200)
+	tests := []struct{ name, in, want string }{
+		{"empty", "", ""},
+		{"plain", "Support line", "Support line"},
+		{"control characters", "a\x00b\tc\r\nd\x1b[31m\u0085", "abcd[31m"},
+		{"exactly 128 bytes", long[:128], long[:128]},
+		{"129 bytes", long[:129], long[:128]},
+		{"a 2-byte rune across the cut", long[:127] + "é", long[:127]},
+		{"a 3-byte rune across the cut", long[:126] + "☎", long[:126]},
+		{"a 3-byte rune ending at the cut", long[:125] + "☎" + "x", long[:125] + "☎"},
+		{"a 4-byte rune across the cut", long[:125] + "😀", long[:125]},
+		{"runes only", strings.Repeat("☎", 50), strings.Repeat("☎", 42)},
+		{"control characters before the cut count for nothing", strings.Repeat("\x00", 50) + long[:128], long[:128]},
+		{"invalid UTF-8", "a\xffb", "a\uFFFDb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := labelText(tt.in)
+			if got != tt.want {
+				t.Errorf("labelText(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if len(got) > maxLabelBytes || !utf8.ValidString(got) {
+				t.Errorf("labelText(%q) = %q: %d bytes, valid UTF-8 %v", tt.in, got, len(got), utf8.ValidString(got))
+			}
+		})
+	}
+}
+
+// A label of a megabyte goes through the decoder and comes out cut, with
+// the plan, the connection type and the number the same way.
+func TestHugeLabelsAreCut(t *testing.T) {
+	huge := strings.Repeat("☎", 1<<20/3) // 1 MiB of 3-byte runes
+	want := labelText(huge)
+	if want != strings.Repeat("☎", 42) {
+		t.Fatalf("the cut label is %d bytes, want 126: 42 whole runes", len(want))
+	}
+	nums, err := decodeNumbersPage([]byte(`{"items":[{"id":"n","number":"` + huge + `","label":"` + huge +
+		`","telephony_provider":"` + huge + `"}],"has_more":false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := nums.Items[0]; n.Label != want || n.Number != want || n.Provider != want {
+		t.Errorf("number %d bytes, label %d, provider %d: want %d each", len(n.Number), len(n.Label), len(n.Provider), len(want))
+	}
+	conns, err := decodePage([]byte(`{"items":[{"id":"c","type":"` + huge + `"}],"has_more":false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := conns.Items[0].Type; got != want {
+		t.Errorf("type of %d bytes, want %d", len(got), len(want))
+	}
+	u, err := decodeUsage([]byte(`{"plan_type":"plan_` + huge + `","monthly_usage_minutes":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Plan != want {
+		t.Errorf("plan of %d bytes, want %d", len(u.Plan), len(want))
+	}
 }

@@ -1,14 +1,13 @@
 package vocode
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Connection types as the API names them.
@@ -62,10 +61,10 @@ type Page = PageOf[Connection]
 const maxTotal = 1_000_000_000
 
 // pageJSON mirrors the API's pages (AccountConnectionPage,
-// PhoneNumberPage), whose items are I. items and has_more are required,
-// and a pointer tells them missing from empty or false. The other fields
-// are hints whose decoders accept any JSON value, so that an API getting
-// them wrong costs the hint, never the page.
+// PhoneNumberPage, CallPage), whose items are I. items and has_more are
+// required, and a pointer tells them missing from empty or false. The
+// other fields are hints whose decoders accept any JSON value, so that an
+// API getting them wrong costs the hint, never the page.
 type pageJSON[I any] struct {
 	Items            *[]I      `json:"items"`
 	Page             pageHint  `json:"page"`
@@ -74,8 +73,8 @@ type pageJSON[I any] struct {
 	TotalIsEstimated boolHint  `json:"total_is_estimated"`
 }
 
-// itemJSON has no credentials field on purpose: encoding/json skips unknown
-// keys without decoding them, so secrets never land in memory we own.
+// itemJSON has no credentials field on purpose: the decoder skips unknown
+// members without decoding them, so secrets never land in memory we own.
 type itemJSON struct {
 	ID           string       `json:"id"`
 	Type         string       `json:"type"`
@@ -85,17 +84,43 @@ type itemJSON struct {
 	AnyCallerID bool `json:"account_supports_any_caller_id"`
 }
 
-// steeringPool holds one empty value per number in the pool, so that its
-// length is the pool's size while a pool of 100,000 numbers costs no memory
-// and no string. A value that is not an array (null aside) fails the page.
-type steeringPool []poolEntry
+// steeringPool is the number of entries of a steering pool: the numbers
+// themselves are skipped, so that a pool of 100,000 numbers costs no
+// memory and no string. A value that is not an array (null aside) fails
+// the page.
+type steeringPool int
 
-// poolEntry stands for one number of a steering pool. Its UnmarshalJSON
-// keeps nothing: encoding/json has checked the value's syntax before it is
-// called, and the number itself is of no use to the exporter.
-type poolEntry struct{}
-
-func (*poolEntry) UnmarshalJSON([]byte) error { return nil }
+func (p *steeringPool) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
+	*p = 0
+	switch k := dec.PeekKind(); k {
+	case 'n':
+		_, err := dec.ReadToken()
+		return err
+	case '[':
+	default:
+		at := dec.InputOffset()
+		if err := dec.SkipValue(); err != nil {
+			return err // a syntax error, which says more
+		}
+		return &fieldError{fmt.Sprintf("steering_pool is not an array but %s (offset %d)", kindName(k), at)}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	n := 0
+	// PeekKind is 0 on a syntax error, which SkipValue then returns.
+	for dec.PeekKind() != ']' {
+		if err := dec.SkipValue(); err != nil {
+			return err
+		}
+		n++
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	*p = steeringPool(n)
+	return nil
+}
 
 // totalHint is `total` when it is a plausible count: an integer literal from
 // 0 to maxTotal. Anything else (negative, fractional, a string, null, an
@@ -137,7 +162,7 @@ func (p *pageHint) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// jsonInt reads b, a JSON value encoding/json has already checked, as an
+// jsonInt reads b, a JSON value the decoder has already checked, as an
 // integer literal: no quotes, fraction or exponent, within int64.
 func jsonInt(b []byte) (int64, bool) {
 	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
@@ -166,25 +191,21 @@ func connectionOf(i int, it *itemJSON) (Connection, error) {
 	if it.ID == "" {
 		return Connection{}, fmt.Errorf("item %d has no id", i)
 	}
-	if it.Type == "" {
+	// The type becomes a label value: it is checked as it will be used.
+	typ := labelText(it.Type)
+	if typ == "" {
 		return Connection{}, fmt.Errorf("item %d has no type", i)
 	}
-	return Connection{ID: it.ID, Type: it.Type,
-		SteeringPoolSize: len(it.SteeringPool), SupportsAnyCallerID: it.AnyCallerID}, nil
+	return Connection{ID: it.ID, Type: typ,
+		SteeringPoolSize: int(it.SteeringPool), SupportsAnyCallerID: it.AnyCallerID}, nil
 }
 
 // decodeListItems decodes a whole page held in memory, whose items decode
-// into I, and makes each a T with item. json.Unmarshal checks the whole
-// body before decoding any of it, so anything after the page object but
-// white space fails the page: a body that is not what the API documents is
-// better refused than half trusted.
+// into I, and makes each a T with item.
 func decodeListItems[I, T any](b []byte, item func(i int, it *I) (T, error)) (*PageOf[T], error) {
-	if len(bytes.Trim(b, " \t\r\n")) == 0 {
-		return nil, errors.New("empty body")
-	}
 	var raw pageJSON[I]
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("malformed page: %w", safeJSONError(err, "page"))
+	if err := decodeDoc(b, &raw, "page"); err != nil {
+		return nil, err
 	}
 	if raw.Items == nil {
 		return nil, errors.New("page has no items list")
@@ -209,96 +230,4 @@ func decodeListItems[I, T any](b []byte, item func(i int, it *I) (T, error)) (*P
 		p.Items = append(p.Items, it)
 	}
 	return p, nil
-}
-
-// The texts of the two syntax errors safeJSONError tells apart. encoding/json
-// offers no other way to tell them from the rest, and both have read the
-// same since Go 1.0.
-const (
-	jsonTruncated = "unexpected end of JSON input"
-	jsonTrailing  = "after top-level value"
-)
-
-// safeJSONError keeps the position and kind of a decoding error but drops any
-// quoted input: an UnmarshalTypeError for a number quotes the number, and a
-// syntax error quotes the offending character, which can be one of a secret.
-// doc names what the body should hold: "page", "usage report".
-func safeJSONError(err error, doc string) error {
-	var own *fieldError
-	if errors.As(err, &own) {
-		return own
-	}
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		// Value is "number 123" for numbers: keep only the kind.
-		kind, _, _ := strings.Cut(typeErr.Value, " ")
-		switch typeErr.Field {
-		case "":
-			return fmt.Errorf("the body is %s, not a %s object", article(kind), doc)
-		case "items.steering_pool":
-			return fmt.Errorf("steering_pool is not an array but %s (offset %d)", article(kind), typeErr.Offset)
-		}
-		return fmt.Errorf("field %q holds %s where %s was expected (offset %d)",
-			typeErr.Field, article(kind), jsonKind(typeErr.Type), typeErr.Offset)
-	}
-	var syntaxErr *json.SyntaxError
-	if errors.As(err, &syntaxErr) {
-		switch msg := syntaxErr.Error(); {
-		case msg == jsonTruncated:
-			return fmt.Errorf("body ends before the %s does", doc)
-		case strings.HasSuffix(msg, jsonTrailing):
-			return fmt.Errorf("data after the %s object (offset %d)", doc, syntaxErr.Offset)
-		}
-		return fmt.Errorf("invalid JSON at offset %d", syntaxErr.Offset)
-	}
-	// Nothing else is expected from json.Unmarshal into our types; its
-	// text is not known to be safe, so it is not passed on.
-	return fmt.Errorf("undecodable %s (%T)", doc, err)
-}
-
-// fieldError is an error of one of our UnmarshalJSON methods. They write
-// it to name the field and quote nothing, so it is passed on as it is.
-type fieldError struct{ msg string }
-
-func (e *fieldError) Error() string { return e.msg }
-
-// jsonKind names the JSON value a Go type decodes from, for error messages
-// that speak the API's language rather than ours.
-func jsonKind(t reflect.Type) string {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == nil {
-		return "a value"
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Bool:
-		return "a boolean"
-	case reflect.Slice, reflect.Array:
-		return "an array"
-	case reflect.Struct, reflect.Map:
-		return "an object"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return "an integer"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	}
-	return "a value"
-}
-
-// article prefixes a JSON kind as encoding/json names it ("string",
-// "number", "array", "object", "bool") with "a" or "an".
-func article(kind string) string {
-	switch kind {
-	case "":
-		return "a value"
-	case "array", "object":
-		return "an " + kind
-	case "bool":
-		return "a boolean"
-	}
-	return "a " + kind
 }

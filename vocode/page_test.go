@@ -49,10 +49,10 @@ func TestDecodePageErrors(t *testing.T) {
 		{"has_more_missing.json", "page has no has_more field"},
 		{"truncated.json", "malformed page: body ends before the page does"},
 		{"empty.json", "empty body"},
-		{"html.json", "malformed page: invalid JSON at offset 1"},
+		{"html.json", "malformed page: invalid JSON at offset 0"},
 		{"missing_id.json", "item 0 has no id"},
-		{"pool_not_array.json", "malformed page: steering_pool is not an array but a string (offset 78)"},
-		{"trailing_data.json", "malformed page: data after the page object (offset 31)"},
+		{"pool_not_array.json", "malformed page: steering_pool is not an array but a string (offset 70)"},
+		{"trailing_data.json", "malformed page: data after the page object (offset 30)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -69,15 +69,15 @@ func TestDecodePageErrors(t *testing.T) {
 func TestDecodePageTypeErrors(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"has_more as a string", `{"items":[],"has_more":"false"}`,
-			`malformed page: field "has_more" holds a string where a boolean was expected (offset 30)`},
+			`malformed page: field "has_more" holds a string where a boolean was expected (offset 23)`},
 		{"items as an object", `{"items":{},"has_more":false}`,
-			`malformed page: field "items" holds an object where an array was expected (offset 10)`},
+			`malformed page: field "items" holds an object where an array was expected (offset 9)`},
 		{"id as a number", `{"items":[{"id":12,"type":"x"}],"has_more":false}`,
-			`malformed page: field "items.id" holds a number where a string was expected (offset 18)`},
+			`malformed page: field "items.id" holds a number where a string was expected (offset 16)`},
 		{"steering pool as an object", `{"items":[{"id":"a","type":"x","steering_pool":{"n":1}}],"has_more":false}`,
-			`malformed page: steering_pool is not an array but an object (offset 48)`},
+			`malformed page: steering_pool is not an array but an object (offset 46)`},
 		{"steering pool as a number", `{"items":[{"id":"a","type":"x","steering_pool":3}],"has_more":false}`,
-			`malformed page: steering_pool is not an array but a number (offset 48)`},
+			`malformed page: steering_pool is not an array but a number (offset 46)`},
 		{"a top-level array", `[{"items":[],"has_more":false}]`, "malformed page: the body is an array, not a page object"},
 		{"a top-level string", `"page"`, "malformed page: the body is a string, not a page object"},
 		{"white space only", " \r\n\t", "empty body"},

@@ -1,9 +1,7 @@
 package vocode
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,7 +21,7 @@ const (
 type Usage struct {
 	// Plan is plan_type without its "plan_" prefix: PlanFree, PlanDeveloper,
 	// PlanEnterprise, PlanUnlimited, or a plan of the future as the API
-	// names it, less control characters.
+	// names it, less control characters and cut to 128 bytes.
 	Plan         string
 	Minutes      int64 // minutes used this month
 	LimitMinutes int64 // the month's limit, if HasLimit
@@ -45,7 +43,7 @@ func (c *Client) Usage(ctx context.Context) (*Usage, error) {
 	return u, nil
 }
 
-// usageJSON mirrors Usage, less user_id, which encoding/json skips. The
+// usageJSON mirrors Usage, less user_id, which the decoder skips. The
 // pointers tell a missing field, or null, from zero.
 type usageJSON struct {
 	Plan    *string `json:"plan_type"`
@@ -66,12 +64,9 @@ func DecodeUsage(r io.Reader) (*Usage, error) {
 // decodeUsage decodes a whole usage report held in memory. As for pages,
 // anything after the object but white space fails it.
 func decodeUsage(b []byte) (*Usage, error) {
-	if len(bytes.Trim(b, " \t\r\n")) == 0 {
-		return nil, errors.New("empty body")
-	}
 	var raw usageJSON
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil, fmt.Errorf("malformed usage report: %w", safeJSONError(err, "usage report"))
+	if err := decodeDoc(b, &raw, "usage report"); err != nil {
+		return nil, err
 	}
 	if raw.Plan == nil {
 		return nil, errors.New("usage report has no plan_type")
@@ -79,7 +74,7 @@ func decodeUsage(b []byte) (*Usage, error) {
 	if raw.Minutes == nil {
 		return nil, errors.New("usage report has no monthly_usage_minutes")
 	}
-	u := &Usage{Plan: strings.TrimPrefix(stripControl(*raw.Plan), "plan_"), Minutes: *raw.Minutes}
+	u := &Usage{Plan: labelText(strings.TrimPrefix(stripControl(*raw.Plan), "plan_")), Minutes: *raw.Minutes}
 	if raw.Limit != nil {
 		u.LimitMinutes, u.HasLimit = *raw.Limit, true
 	}

@@ -35,11 +35,11 @@ func TestDecodeUsage(t *testing.T) {
 func TestDecodeUsageErrors(t *testing.T) {
 	tests := []struct{ file, want string }{
 		{"no_minutes.json", "usage report has no monthly_usage_minutes"},
-		{"minutes_fraction.json", `malformed usage report: field "monthly_usage_minutes" holds a number where an integer was expected (offset 107)`},
-		{"minutes_string.json", `malformed usage report: field "monthly_usage_minutes" holds a string where an integer was expected (offset 107)`},
+		{"minutes_fraction.json", `malformed usage report: field "monthly_usage_minutes" holds a number where an integer was expected (offset 103)`},
+		{"minutes_string.json", `malformed usage report: field "monthly_usage_minutes" holds a string where an integer was expected (offset 103)`},
 		{"no_plan.json", "usage report has no plan_type"},
 		{"plan_null.json", "usage report has no plan_type"},
-		{"limit_string.json", `malformed usage report: field "monthly_usage_limit_minutes" holds a string where an integer was expected (offset 136)`},
+		{"limit_string.json", `malformed usage report: field "monthly_usage_limit_minutes" holds a string where an integer was expected (offset 130)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -65,16 +65,16 @@ func TestDecodeUsageShapes(t *testing.T) {
 		{name: "minutes at the int64 bound", body: `{"plan_type":"plan_free","monthly_usage_minutes":9223372036854775807}`,
 			want: &Usage{Plan: PlanFree, Minutes: 1<<63 - 1}},
 		{name: "minutes past int64", body: `{"plan_type":"plan_free","monthly_usage_minutes":9223372036854775808}`,
-			err: `malformed usage report: field "monthly_usage_minutes" holds a number where an integer was expected (offset 68)`},
+			err: `malformed usage report: field "monthly_usage_minutes" holds a number where an integer was expected (offset 49)`},
 		{name: "minutes with an exponent", body: `{"plan_type":"plan_free","monthly_usage_minutes":1e3}`,
-			err: `malformed usage report: field "monthly_usage_minutes" holds a number where an integer was expected (offset 52)`},
+			err: `malformed usage report: field "monthly_usage_minutes" holds a number where an integer was expected (offset 49)`},
 		{name: "minutes null", body: `{"plan_type":"plan_free","monthly_usage_minutes":null}`, err: "usage report has no monthly_usage_minutes"},
 		{name: "plan as a number", body: `{"plan_type":7,"monthly_usage_minutes":1}`,
-			err: `malformed usage report: field "plan_type" holds a number where a string was expected (offset 14)`},
+			err: `malformed usage report: field "plan_type" holds a number where a string was expected (offset 13)`},
 		{name: "an array", body: `[{"plan_type":"plan_free","monthly_usage_minutes":1}]`, err: "malformed usage report: the body is an array, not a usage report object"},
 		{name: "truncated", body: `{"plan_type":"plan_free",`, err: "malformed usage report: body ends before the usage report does"},
-		{name: "trailing data", body: `{"plan_type":"plan_free","monthly_usage_minutes":1}{}`, err: "malformed usage report: data after the usage report object (offset 52)"},
-		{name: "html", body: `<html>`, err: "malformed usage report: invalid JSON at offset 1"},
+		{name: "trailing data", body: `{"plan_type":"plan_free","monthly_usage_minutes":1}{}`, err: "malformed usage report: data after the usage report object (offset 51)"},
+		{name: "html", body: `<html>`, err: "malformed usage report: invalid JSON at offset 0"},
 		{name: "empty", body: " \n", err: "empty body"},
 	}
 	for _, tt := range tests {

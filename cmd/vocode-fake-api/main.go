@@ -2,7 +2,7 @@
 // port, so the exporter can be tried, and its dashboard and alerts watched,
 // without a Vocode account:
 //
-//	go run ./cmd/vocode-fake-api --twilio 3 --openai 2 --numbers 6 --usage-minutes 420 &
+//	go run ./cmd/vocode-fake-api --twilio 3 --openai 2 --numbers 6 --usage-minutes 420 --calls 60 &
 //	VOCODE_API_KEY=demo go run . --vocode.url http://127.0.0.1:10402
 package main
 
@@ -36,14 +36,33 @@ func main() {
 	errorRate := flag.Float64("error-rate", 0, "share of requests answered 500, on every endpoint")
 	rateLimitRate := flag.Float64("rate-limit-rate", 0, "share of requests answered 429 with Retry-After: 1, on every endpoint")
 	maxPageSize := flag.Int("max-page-size", 100, "largest page size accepted; larger ones get 422")
+	calls := flag.Int("calls", 60, "calls to serve on /v1/calls/list, newest first, spread over --calls-spread before start-up")
+	callsSpread := flag.Duration("calls-spread", time.Hour, "time the calls' start times spread over")
+	transcript := flag.Int("transcript-bytes", 2048, "size of each call's transcript")
+	timeFormat := flag.String("calls-time-format", "seconds", "how start_time is served: seconds, milliseconds or rfc3339")
+	sortMode := flag.String("calls-sort", "honoured", "what the calls list does with its sort: honoured, ignored or rejected (422 naming sort_column)")
+	arrivals := flag.Int("calls-arrivals", 0, "new calls placed before each page of the calls list is served")
 	flag.Parse()
+
+	format, ok := map[string]vocodetest.TimeFormat{"seconds": vocodetest.TimeSeconds,
+		"milliseconds": vocodetest.TimeMilliseconds, "rfc3339": vocodetest.TimeRFC3339}[*timeFormat]
+	if !ok {
+		log.Fatalf("--calls-time-format %q: want seconds, milliseconds or rfc3339", *timeFormat)
+	}
+	sort, ok := map[string]vocodetest.SortMode{"honoured": vocodetest.SortHonoured,
+		"ignored": vocodetest.SortIgnored, "rejected": vocodetest.SortRejected}[*sortMode]
+	if !ok {
+		log.Fatalf("--calls-sort %q: want honoured, ignored or rejected", *sortMode)
+	}
 
 	conns := vocodetest.Dataset(*twilio, *openai)
 	usage := vocodetest.Usage{Plan: "plan_" + strings.TrimPrefix(*plan, "plan_"), Minutes: *usageMinutes,
 		LimitMinutes: *usageLimit, HasLimit: *usageLimit > 0}
 	api := vocodetest.NewAPI(conns,
 		vocodetest.WithNumbers(vocodetest.Numbers(*numbers, conns)), vocodetest.WithUsage(usage),
-		vocodetest.WithAPIKey(*key), vocodetest.WithLatency(*latency), vocodetest.WithMaxPageSize(*maxPageSize))
+		vocodetest.WithAPIKey(*key), vocodetest.WithLatency(*latency), vocodetest.WithMaxPageSize(*maxPageSize),
+		vocodetest.WithCalls(vocodetest.Calls(*calls, time.Now(), *callsSpread, *transcript, conns)),
+		vocodetest.WithCallTimeFormat(format), vocodetest.WithCallSort(sort), vocodetest.WithCallArrivals(*arrivals))
 	if *errorRate > 0 {
 		api.AddFault(vocodetest.Fault{Endpoint: vocodetest.AnyEndpoint, Rate: *errorRate, Status: http.StatusInternalServerError})
 	}
@@ -57,8 +76,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections, %d numbers, %s\n",
-		ln.Addr(), *key, *twilio, *openai, *numbers, usage.Plan)
+	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections, %d numbers, %s, %d calls\n",
+		ln.Addr(), *key, *twilio, *openai, *numbers, usage.Plan, *calls)
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -1,8 +1,9 @@
 // Package vocodetest is a fake of Vocode's Hosted API for tests, shaped like
 // net/http/httptest: NewServer starts one on a loopback port and tests point
 // the exporter at its URL. It serves GET /v1/account_connections/list,
-// GET /v1/numbers/list and GET /v1/usage from data sets of any size and
-// injects faults on demand, on one endpoint or on all of them.
+// GET /v1/numbers/list, GET /v1/usage and GET /v1/calls/list from data
+// sets of any size and injects faults on demand, on one endpoint or on all
+// of them.
 package vocodetest
 
 import (
@@ -21,12 +22,14 @@ import (
 const DefaultAPIKey = "vocodetest-key"
 
 // The endpoints a fake serves, named as the vocode package names them
-// (vocode.EndpointList, vocode.EndpointNumbers, vocode.EndpointUsage), for
-// Fault.Endpoint, Stats.Endpoints, OnServe and WithMaxPageSizeFor.
+// (vocode.EndpointList, vocode.EndpointNumbers, vocode.EndpointUsage,
+// vocode.EndpointCalls), for Fault.Endpoint, Stats.Endpoints, OnServe and
+// WithMaxPageSizeFor.
 const (
 	EndpointConnections = "account_connections_list"
 	EndpointNumbers     = "numbers_list"
 	EndpointUsage       = "usage"
+	EndpointCalls       = "calls_list"
 	// AnyEndpoint, as Fault.Endpoint, makes a fault apply to every endpoint.
 	AnyEndpoint = "*"
 )
@@ -36,6 +39,7 @@ var paths = map[string]string{
 	"/v1/account_connections/list": EndpointConnections,
 	"/v1/numbers/list":             EndpointNumbers,
 	"/v1/usage":                    EndpointUsage,
+	"/v1/calls/list":               EndpointCalls,
 }
 
 // userID is the user every item the fake serves belongs to.
@@ -76,16 +80,18 @@ func WithAPIKey(key string) Option { return func(a *API) { a.key = key } }
 func WithLatency(d time.Duration) Option { return func(a *API) { a.latency = d } }
 
 // WithMaxPageSize makes the fake answer 422 naming `size` to larger pages,
-// on both lists.
+// on every list.
 func WithMaxPageSize(n int) Option {
 	return func(a *API) {
 		a.maxSize[EndpointConnections] = n
 		a.maxSize[EndpointNumbers] = n
+		a.maxSize[EndpointCalls] = n
 	}
 }
 
-// WithMaxPageSizeFor is WithMaxPageSize for one list (EndpointConnections
-// or EndpointNumbers) alone, so that each list can reject a different size.
+// WithMaxPageSizeFor is WithMaxPageSize for one list (EndpointConnections,
+// EndpointNumbers or EndpointCalls) alone, so that each list can reject a
+// different size.
 func WithMaxPageSizeFor(endpoint string, n int) Option {
 	return func(a *API) { a.maxSize[endpoint] = n }
 }
@@ -118,7 +124,8 @@ func WithTotalValue(v json.RawMessage) Option {
 // hold the answer back. With none of those set, only Delay applies.
 type Fault struct {
 	// Endpoint is the endpoint it applies to: EndpointConnections,
-	// EndpointNumbers, EndpointUsage, or AnyEndpoint for all of them.
+	// EndpointNumbers, EndpointUsage, EndpointCalls, or AnyEndpoint for
+	// all of them.
 	// Empty means the connection list, the one endpoint there was before
 	// the field, so that a Fault without it keeps meaning what it did.
 	Endpoint string
@@ -151,7 +158,7 @@ type fault struct {
 // across endpoints, what a request budget shared by all of them bounds.
 type Stats struct {
 	EndpointStats
-	Endpoints     map[string]EndpointStats // by EndpointConnections, EndpointNumbers, EndpointUsage
+	Endpoints     map[string]EndpointStats // by EndpointConnections, EndpointNumbers, EndpointUsage, EndpointCalls
 	All           EndpointStats
 	Authorization []string // distinct Authorization headers received, on any endpoint
 }
@@ -211,10 +218,19 @@ type API struct {
 	inFlight   atomic.Int64             // every endpoint
 	inFlightAt map[string]*atomic.Int64 // by endpoint; fixed at NewAPI
 
+	// The calls list: see WithCalls, WithCallTimeFormat, WithCallSort,
+	// WithCallArrivals.
+	pendingCalls []Call
+	timeFormat   TimeFormat
+	sortMode     SortMode
+	arrivals     int
+	arrived      atomic.Int64
+
 	mu      sync.Mutex
 	items   []json.RawMessage // connections, encoded once
 	numbers []json.RawMessage // phone numbers, encoded once
 	usage   json.RawMessage
+	calls   []servedCall // as an unsorted list holds them
 	faults  []*fault
 	hooks   map[string]func(page int) // by endpoint
 	stats   Stats
@@ -234,6 +250,8 @@ func NewAPI(conns []Connection, opts ...Option) *API {
 		o(a)
 	}
 	a.SetConnections(conns)
+	a.SetCalls(a.pendingCalls)
+	a.pendingCalls = nil
 	a.ResetStats()
 	return a
 }
@@ -391,10 +409,27 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var newestFirst bool
+	if ep == EndpointCalls {
+		var named bool
+		newestFirst, named = sortAsked(r)
+		a.mu.Lock()
+		rejected := named && a.sortMode == SortRejected
+		a.mu.Unlock()
+		if rejected {
+			writeValidation(w, "sort_column", "Input should be one of the sortable columns")
+			return
+		}
+	}
 	if hook != nil {
 		hook(page)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if ep == EndpointCalls {
+		a.arrive()
+		_, _ = w.Write(a.callsBody(page, size, newestFirst))
+		return
+	}
 	_, _ = w.Write(a.body(ep, page, size))
 }
 

@@ -1,0 +1,295 @@
+package vocodetest
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Call is one call as the fake serves it on GET /v1/calls/list, with the
+// fields a real call carries, heavy ones included.
+type Call struct {
+	ID string
+	// Status is served as status; "" leaves the field out, which the API
+	// reads as not_started.
+	Status string
+	// Stage and Outcome are served as stage and stage_outcome; "" serves
+	// null.
+	Stage   string
+	Outcome string
+	// Start is served as start_time in the fake's TimeFormat (or the
+	// call's own, when set); zero serves null, a call not started.
+	Start      time.Time
+	TimeFormat TimeFormat
+	// Transcript, ErrorMessage, FromNumber and ToNumber are served as
+	// transcript, error_message, from_number and to_number.
+	Transcript   string
+	ErrorMessage string
+	FromNumber   string
+	ToNumber     string
+	// Connection, when set, is served embedded as
+	// telephony_account_connection, credentials included.
+	Connection *Connection
+	// Raw, when set, is served verbatim as the item.
+	Raw json.RawMessage
+}
+
+// TimeFormat is how a fake serves start_time.
+type TimeFormat int
+
+// The forms of start_time: NormalizedCall's number, in seconds or
+// milliseconds, or Call's string.
+const (
+	TimeDefault      TimeFormat = iota // the fake's format (WithCallTimeFormat); seconds for the fake itself
+	TimeSeconds                        // a number of seconds, with a fraction
+	TimeMilliseconds                   // a number of milliseconds
+	TimeRFC3339                        // an RFC 3339 string
+)
+
+// SortMode is what a fake does with sort_column=start_time&sort_desc=true.
+type SortMode int
+
+// How a fake answers a sorted request.
+const (
+	SortHonoured SortMode = iota // newest first, calls not started (null) first, as PostgreSQL sorts
+	SortIgnored                  // the calls in the order they are held, as an API without the sort
+	SortRejected                 // 422 naming sort_column, as an API that validates it
+)
+
+// WithCalls sets the calls the fake serves, in the order an unsorted list
+// holds them; it serves none unless told.
+func WithCalls(calls []Call) Option { return func(a *API) { a.pendingCalls = calls } }
+
+// WithCallTimeFormat sets how start_time is served for calls that do not
+// set their own.
+func WithCallTimeFormat(f TimeFormat) Option { return func(a *API) { a.timeFormat = f } }
+
+// WithCallSort sets what the fake does with a sort of the calls list.
+func WithCallSort(m SortMode) Option { return func(a *API) { a.sortMode = m } }
+
+// WithCallArrivals makes n new calls arrive before each page of the calls
+// list is served, at the head of the list: started now, in progress, so
+// that a walk sees the list shift under it.
+func WithCallArrivals(n int) Option { return func(a *API) { a.arrivals = n } }
+
+// servedCall is a call with its encoding.
+type servedCall struct {
+	start time.Time
+	json  json.RawMessage
+}
+
+// SetCalls replaces the calls the fake serves; safe while it serves.
+func (a *API) SetCalls(calls []Call) {
+	served := a.encodeCalls(calls)
+	a.mu.Lock()
+	a.calls = served
+	a.mu.Unlock()
+}
+
+// ArriveCalls puts calls at the head of the list, as calls placed since
+// the walk began: a page asked for after it serves what the previous
+// page ended with again.
+func (a *API) ArriveCalls(calls ...Call) {
+	served := a.encodeCalls(calls)
+	a.mu.Lock()
+	a.calls = append(served, a.calls...)
+	a.mu.Unlock()
+}
+
+func (a *API) encodeCalls(calls []Call) []servedCall {
+	served := make([]servedCall, len(calls))
+	for i, c := range calls {
+		served[i] = servedCall{start: c.Start, json: c.encode(a.timeFormat)}
+	}
+	return served
+}
+
+// arrive adds the fake's own arrivals (WithCallArrivals) for one request.
+func (a *API) arrive() {
+	if a.arrivals <= 0 {
+		return
+	}
+	now := time.Now()
+	calls := make([]Call, a.arrivals)
+	for i := range calls {
+		calls[i] = Call{ID: ID("e", int(a.arrived.Add(1))), Status: "in_progress", Stage: "created", Start: now,
+			FromNumber: "+12025550199", ToNumber: "+12025550100"}
+	}
+	a.ArriveCalls(calls...)
+}
+
+// sortAsked reports whether r asks for the calls newest first, and
+// whether it names a sort parameter at all.
+func sortAsked(r *http.Request) (newestFirst, named bool) {
+	q := r.URL.Query()
+	named = q.Has("sort_column") || q.Has("sort_desc")
+	return q.Get("sort_column") == "start_time" && q.Get("sort_desc") == "true", named
+}
+
+// callsBody encodes one page of the calls list.
+func (a *API) callsBody(page, size int, newestFirst bool) []byte {
+	a.mu.Lock()
+	calls := a.calls
+	mode := a.sortMode
+	a.mu.Unlock()
+	if newestFirst && mode == SortHonoured {
+		calls = slices.Clone(calls)
+		slices.SortStableFunc(calls, func(x, y servedCall) int {
+			switch {
+			case x.start.IsZero() && y.start.IsZero():
+				return 0
+			case x.start.IsZero():
+				return -1 // nulls first, as PostgreSQL sorts DESC
+			case y.start.IsZero():
+				return 1
+			}
+			return y.start.Compare(x.start)
+		})
+	}
+	items := make([]json.RawMessage, len(calls))
+	for i, c := range calls {
+		items[i] = c.json
+	}
+	return a.pageBody(items, page, size)
+}
+
+func (c Call) encode(def TimeFormat) json.RawMessage {
+	if c.Raw != nil {
+		return c.Raw
+	}
+	m := map[string]any{
+		"id": c.ID, "user_id": userID, "error_message": nil, "recording_available": false,
+		"transcript": nil, "human_detection_result": "human", "do_not_call_result": nil,
+		"telephony_id": "CA" + c.ID, "stage": nil, "stage_outcome": nil,
+		"telephony_metadata": map[string]any{"type": "telephony_metadata_twilio", "call_sid": "CA" + c.ID,
+			"call_status": "completed"},
+		"start_time": nil, "end_time": nil, "to_number": c.ToNumber, "from_number": c.FromNumber,
+		"agent": ID("a", 1), "telephony_provider": "twilio", "agent_phone_number": c.FromNumber,
+		"hipaa_compliant": false, "on_no_human_answer": "continue",
+		"context":                   map[string]string{"customer_name": "Ada", "order": "1234"},
+		"run_do_not_call_detection": false, "telephony_account_connection": nil, "telephony_params": nil,
+	}
+	if c.Status != "" {
+		m["status"] = c.Status
+	}
+	if c.Stage != "" {
+		m["stage"] = c.Stage
+	}
+	if c.Outcome != "" {
+		m["stage_outcome"] = c.Outcome
+	}
+	if c.Transcript != "" {
+		m["transcript"] = c.Transcript
+	}
+	if c.ErrorMessage != "" {
+		m["error_message"] = c.ErrorMessage
+	}
+	if c.Connection != nil {
+		m["telephony_account_connection"] = c.Connection.encode()
+	}
+	if !c.Start.IsZero() {
+		f := cmp.Or(c.TimeFormat, def, TimeSeconds)
+		m["start_time"] = formatTime(c.Start, f)
+		if c.Status == "ended" || c.Status == "error" {
+			m["end_time"] = formatTime(c.Start.Add(90*time.Second), f)
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // strings, numbers, maps and encoded JSON: cannot fail
+	}
+	return b
+}
+
+func formatTime(t time.Time, f TimeFormat) any {
+	switch f {
+	case TimeMilliseconds:
+		return json.Number(strconv.FormatInt(t.UnixMilli(), 10))
+	case TimeRFC3339:
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	return json.Number(strconv.FormatFloat(float64(t.UnixMicro())/1e6, 'f', 6, 64))
+}
+
+// Calls returns a deterministic list of n calls, newest first, started at
+// even intervals from now back over spread: call i started i*spread/n
+// before now. They cycle through the statuses, stages and outcomes of
+// the spec (every tenth has not started and has no start_time), carry a
+// transcript of transcriptBytes bytes and callers' numbers, the ones in
+// error an error_message, and every fourth an embedded Twilio connection
+// of conns with its credentials (when conns has one).
+func Calls(n int, now time.Time, spread time.Duration, transcriptBytes int, conns []Connection) []Call {
+	var twilio []Connection
+	for _, c := range conns {
+		if c.Type == "account_connection_twilio" {
+			twilio = append(twilio, c)
+		}
+	}
+	stages := []string{"created", "picked_up", "transfer_started", "transfer_successful"}
+	outcomes := []string{"human_unanswered", "call_did_not_connect", "human_disconnected",
+		"bot_disconnected", "transfer_unanswered", "transfer_disconnected"}
+	transcript := Transcript(transcriptBytes)
+	calls := make([]Call, n)
+	for i := range calls {
+		c := Call{
+			ID:         ID("c", i),
+			Start:      now.Add(-time.Duration(i) * spread / time.Duration(max(n, 1))),
+			Transcript: transcript,
+			FromNumber: fmt.Sprintf("+1202555%04d", i%10_000),
+			ToNumber:   fmt.Sprintf("+1415555%04d", (i*7)%10_000),
+		}
+		switch i % 10 {
+		case 0:
+			c.Status, c.Start, c.Transcript = "not_started", time.Time{}, ""
+		case 1, 2:
+			c.Status, c.Stage = "in_progress", stages[(i/10+i)%len(stages)]
+		case 3:
+			c.Status, c.Stage, c.Outcome = "error", "created", outcomes[(i/10)%2]
+			c.ErrorMessage = "Twilio error 31005: connection failed"
+		default:
+			c.Status, c.Stage, c.Outcome = "ended", stages[i%2], outcomes[(i/10+i)%len(outcomes)]
+		}
+		if i%4 == 3 && len(twilio) > 0 {
+			conn := twilio[(i/4)%len(twilio)]
+			c.Connection = &conn
+		}
+		calls[i] = c
+	}
+	return calls
+}
+
+// Transcript returns a transcript of n bytes, lines of a bot and a human.
+func Transcript(n int) string {
+	const line = "BOT: Hello, this is the front desk, how can I help you today?\nHUMAN: I would like to move my appointment to Thursday.\n"
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat(line, n/len(line)+1)[:n]
+}
+
+// WithCallSecrets returns calls with secret planted wherever a call
+// carries something that must never leave the exporter: its transcript,
+// callers' numbers, error_message and the credentials of its embedded
+// connection, which every call gets (one of conns, or a connection of its
+// own).
+func WithCallSecrets(calls []Call, secret string) []Call {
+	out := make([]Call, len(calls))
+	for i, c := range calls {
+		c.Transcript = "HUMAN: my card number is " + secret
+		c.FromNumber, c.ToNumber = "+1"+secret, "+44"+secret
+		c.ErrorMessage = "failed with token " + secret
+		conn := TwilioConnection(i, 1, false)
+		if c.Connection != nil {
+			conn = *c.Connection
+		}
+		conn = WithCredentials([]Connection{conn}, secret)[0]
+		c.Connection = &conn
+		out[i] = c
+	}
+	return out
+}
