@@ -62,6 +62,12 @@ var (
 			Default("true").Bool()
 	collectNumbers = kingpin.Flag("collector.numbers", "Walk every page of GET /v1/numbers/list per walk of an account: numbers, their connection and inbound agent. --no-collector.numbers turns it off.").
 			Default("true").Bool()
+	collectCalls = kingpin.Flag("collector.calls", "Count the calls of the last --collector.calls.window from GET /v1/calls/list per walk of an account: by status, stage outcome and stage. Off by default: call records carry transcripts and callers' numbers (read, never kept or exported), and a busy account costs up to --collector.calls.max-pages heavy pages per walk.").
+			Default("false").Bool()
+	callsWindow = kingpin.Flag("collector.calls.window", "The calls counted are those that started within this window before the walk, and those not started yet. A call still in progress that started earlier is not seen: widen the window to see long calls.").
+			Default("15m").Duration()
+	callsMaxPages = kingpin.Flag("collector.calls.max-pages", "Most pages of the calls list one walk reads; past it the counts cover less of the window and vocode_calls_truncated is 1.").
+			Default("10").Int()
 	configFile = kingpin.Flag("config.file", "YAML file listing the accounts to walk (see README). Without it, one account named \"default\" comes from the --vocode.* flags.").
 			String()
 	configCheck = kingpin.Flag("config.check", "Validate the configuration (reading key files), print the result and exit: 0 if valid, 1 if not.").
@@ -94,6 +100,14 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "--vocode.timeout must be positive, got %v: every walk needs a deadline\n", *timeout)
 		return 1
 	}
+	if *callsWindow <= 0 {
+		fmt.Fprintf(os.Stderr, "--collector.calls.window must be positive, got %v\n", *callsWindow)
+		return 1
+	}
+	if *callsMaxPages < 1 {
+		fmt.Fprintln(os.Stderr, "--collector.calls.max-pages must be at least 1")
+		return 1
+	}
 	if *maxInFlight < 1 {
 		fmt.Fprintln(os.Stderr, "--vocode.max-requests-in-flight must be at least 1")
 		return 1
@@ -115,7 +129,8 @@ func run() int {
 	budget := vocode.NewBudget(*maxInFlight)
 	accounts, err := account.NewSet(ctx, account.Options{
 		Load:        src.Load,
-		Enabled:     account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers},
+		Enabled:     account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers, Calls: *collectCalls},
+		Calls:       vocode.CallsQuery{Window: *callsWindow, MaxPages: *callsMaxPages},
 		WalkTimeout: *timeout,
 		Client: vocode.Options{PageSize: *pageSize, Concurrency: *concurrency,
 			Budget: budget, UserAgent: exporterName + "/" + version.Version},

@@ -45,7 +45,8 @@ type Account struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	enabled Enabled // which parts besides the connection list a walk reads
+	enabled Enabled           // which parts besides the connection list a walk reads
+	calls   vocode.CallsQuery // which calls a walk counts, when enabled.Calls
 
 	mu     sync.Mutex
 	cfg    config.Account // the configuration the client was built from
@@ -96,7 +97,7 @@ func newAccount(base context.Context, cfg config.Account, o *Options) *Account {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Account{
-		name: cfg.Name, recorder: rec, timeout: o.WalkTimeout, cfg: cfg, enabled: o.Enabled,
+		name: cfg.Name, recorder: rec, timeout: o.WalkTimeout, cfg: cfg, enabled: o.Enabled, calls: o.Calls,
 		logger: logger.With("account", cfg.Name), ctx: ctx, cancel: cancel,
 		lastReason: map[string]vocode.Reason{},
 	}
@@ -178,6 +179,9 @@ func (a *Account) gaveUp(ctx context.Context, o Outcome, waited time.Duration) O
 	if a.enabled.Numbers && !o.Numbers.Ran {
 		o.Numbers = Part[*vocode.NumberList]{Ran: true, Err: timeout(vocode.EndpointNumbers), Duration: waited}
 	}
+	if a.enabled.Calls && !o.Calls.Ran {
+		o.Calls = Part[*vocode.CallStats]{Ran: true, Err: timeout(vocode.EndpointCalls), Duration: waited}
+	}
 	return o
 }
 
@@ -252,9 +256,15 @@ func (a *Account) run(f *flight) {
 			f.set(func(o *Outcome) { o.Numbers = p })
 		})
 	}
+	if a.enabled.Calls {
+		wg.Go(func() {
+			p := timed(func() (*vocode.CallStats, error) { return f.client.Calls(f.ctx, a.calls) })
+			f.set(func(o *Outcome) { o.Calls = p })
+		})
+	}
 	wg.Wait()
 	o := f.sofar()
-	status := newWalkStatus(o, time.Since(start))
+	status := newWalkStatus(o, a.calls.Window, time.Since(start))
 
 	a.mu.Lock()
 	if a.flight == f {
@@ -324,3 +334,6 @@ func (a *Account) report(o Outcome) {
 		a.lastReason[name] = reason
 	}
 }
+
+// CallsWindow is the window the calls collector counts over.
+func (a *Account) CallsWindow() time.Duration { return a.calls.Window }

@@ -14,13 +14,16 @@ const (
 	CollectorConnections = "connections"
 	CollectorUsage       = "usage"
 	CollectorNumbers     = "numbers"
+	CollectorCalls       = "calls"
 )
 
 // Enabled says which parts of the API a walk reads besides the connection
-// list, from --[no-]collector.usage and --[no-]collector.numbers.
+// list, from --[no-]collector.usage, --[no-]collector.numbers and
+// --[no-]collector.calls.
 type Enabled struct {
 	Usage   bool
 	Numbers bool
+	Calls   bool
 }
 
 // Names lists the enabled collectors, connections first.
@@ -31,6 +34,9 @@ func (e Enabled) Names() []string {
 	}
 	if e.Numbers {
 		names = append(names, CollectorNumbers)
+	}
+	if e.Calls {
+		names = append(names, CollectorCalls)
 	}
 	return names
 }
@@ -49,9 +55,19 @@ type WalkStatus struct {
 	// Connections counts a successful walk's connections by type
 	// ("twilio", "openai", ...).
 	Connections map[string]int
-	// Failed holds the reason of each other collector (usage, numbers)
-	// that failed in this walk.
+	// Failed holds the reason of each other collector (usage, numbers,
+	// calls) that failed in this walk.
 	Failed map[string]vocode.Reason
+	// Calls counts the calls of the window when the calls collector ran
+	// and succeeded; nil otherwise.
+	Calls *CallCounts
+}
+
+// CallCounts is what the status page shows of a calls walk: counts only.
+type CallCounts struct {
+	Total, Errors int
+	Window        time.Duration
+	Truncated     bool
 }
 
 // Outcome is what one scrape of an account got from each collector. The
@@ -62,6 +78,7 @@ type Outcome struct {
 	Connections Part[*vocode.Result]
 	Usage       Part[*vocode.Usage]
 	Numbers     Part[*vocode.NumberList]
+	Calls       Part[*vocode.CallStats]
 }
 
 // Part is one collector's share of an outcome: its result, or why there is
@@ -82,6 +99,9 @@ func (o Outcome) Errors() map[string]error {
 	if o.Numbers.Ran {
 		errs[CollectorNumbers] = o.Numbers.Err
 	}
+	if o.Calls.Ran {
+		errs[CollectorCalls] = o.Calls.Err
+	}
 	return errs
 }
 
@@ -92,8 +112,15 @@ func timed[T any](f func() (T, error)) Part[T] {
 	return Part[T]{Ran: true, Value: v, Err: err, Duration: time.Since(start)}
 }
 
-func newWalkStatus(o Outcome, took time.Duration) *WalkStatus {
+func newWalkStatus(o Outcome, window time.Duration, took time.Duration) *WalkStatus {
 	s := &WalkStatus{Ended: time.Now(), Duration: took, Failed: map[string]vocode.Reason{}}
+	if cs := o.Calls; cs.Ran && cs.Err == nil {
+		c := &CallCounts{Errors: cs.Value.ByStatus["error"], Window: window, Truncated: cs.Value.Truncated}
+		for _, n := range cs.Value.ByStatus {
+			c.Total += n
+		}
+		s.Calls = c
+	}
 	c := o.Connections
 	if c.Value != nil {
 		s.Pages = c.Value.Pages

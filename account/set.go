@@ -50,6 +50,8 @@ type Options struct {
 	Load func() (*config.Config, error)
 	// Enabled says what a walk reads besides the connection list.
 	Enabled Enabled
+	// Calls says which calls a walk counts when Enabled.Calls.
+	Calls vocode.CallsQuery
 	// WalkTimeout is the longest one walk may take, fixed when the walk
 	// starts; it must be positive (--vocode.timeout).
 	WalkTimeout time.Duration
@@ -76,6 +78,12 @@ func NewSet(base context.Context, o Options) (*Set, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Calls.Window <= 0 {
+		o.Calls.Window = vocode.DefaultCallsWindow
+	}
+	if o.Calls.MaxPages <= 0 {
+		o.Calls.MaxPages = vocode.DefaultCallsMaxPages
 	}
 	if o.Client.Transport == nil {
 		o.Client.Transport = sharedTransport(o.Client)
@@ -189,7 +197,7 @@ func (s *Set) newClient(a *Account, acc config.Account) (*vocode.Client, error) 
 	opts.Observer = a.recorder.ObserveRequest
 	opts.Logger = a.logger
 	if old := a.Client(); old != nil && old.URL() == acc.URL {
-		opts.PageSize, opts.NumbersPageSize = old.PageSize(), old.NumbersPageSize()
+		opts.PageSize, opts.NumbersPageSize, opts.CallsPageSize = old.PageSize(), old.NumbersPageSize(), old.CallsPageSize()
 	}
 	return vocode.New(acc.URL, acc.Key(), opts)
 }

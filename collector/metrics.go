@@ -51,7 +51,7 @@ var (
 		[]string{"account", "type"}, nil)
 
 	collectorSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_success"),
-		"1 if this scrape's collector succeeded, 0 if not: connections (the list walk, as vocode_up), usage, numbers. Each fails on its own.",
+		"1 if this scrape's collector succeeded, 0 if not: connections (the list walk, as vocode_up), usage, numbers, calls. Each fails on its own.",
 		[]string{"account", "collector"}, nil)
 	collectorDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_duration_seconds"),
 		"How long this scrape's collector took, failed ones included.",
@@ -82,6 +82,28 @@ var (
 	numberInboundAgentDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "number", "inbound_agent"),
 		"1 if an inbound agent answers the phone number's calls, 0 if none is set (inbound calls ring into nothing).",
 		[]string{"account", "number_id"}, nil)
+
+	// The calls collector's series are gauges over a window, computed
+	// afresh at every walk: two Prometheus servers, or an exporter that
+	// restarted, read the same numbers, and nothing is counted twice.
+	callsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "calls"),
+		"Calls that started within the last vocode_calls_window_seconds, or have not started yet, by status (not_started, in_progress, error, ended; other for a value outside the API's list). Every status is present, 0 when none.",
+		[]string{"account", "status"}, nil)
+	callOutcomesDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "call", "stage_outcomes"),
+		"The same calls by stage outcome (how a call that did not go as planned ended: human_unanswered, call_did_not_connect, ...; other for a value outside the API's list). Calls without an outcome are not counted here; every outcome is present, 0 when none.",
+		[]string{"account", "stage_outcome"}, nil)
+	callsInProgressDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "in_progress"),
+		"Calls of the window whose status is in_progress now, by stage (created, picked_up, transfer_started, transfer_successful; other for another or none). Compare transfer_started with the steering-pool size: a full pool answers 429.",
+		[]string{"account", "stage"}, nil)
+	callsWindowDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "window_seconds"),
+		"The window the calls counts cover (--collector.calls.window): calls that started longer ago are not counted, even if still in progress.",
+		[]string{"account"}, nil)
+	callsTruncatedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "truncated"),
+		"1 when the calls walk stopped at --collector.calls.max-pages before it reached the window's start, so the counts cover less than the window; else 0.",
+		[]string{"account"}, nil)
+	callLastStartDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "call", "last_start_timestamp_seconds"),
+		"Unix time the newest call seen started; absent when no call seen had started.",
+		[]string{"account"}, nil)
 )
 
 // scrapeDescs are the descriptions of every series a scrape builds.
@@ -90,6 +112,7 @@ var scrapeDescs = []*prometheus.Desc{
 	durationDesc, pagesDesc, expectedDesc, collectorSuccessDesc, collectorDurationDesc,
 	usageMinutesDesc, usageLimitDesc, planInfoDesc,
 	numbersDesc, numberInfoDesc, numberActiveDesc, numberOutboundOnlyDesc, numberInboundAgentDesc,
+	callsDesc, callOutcomesDesc, callsInProgressDesc, callsWindowDesc, callsTruncatedDesc, callLastStartDesc,
 }
 
 // accountMetrics are the series of one account that outlive a scrape:
@@ -112,7 +135,7 @@ func newAccountMetrics(account string, enabled account.Enabled) *accountMetrics 
 	m := &accountMetrics{
 		scrapeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "scrape", Name: "errors_total",
-			Help:        "Scrapes in which a collector failed, by collector (connections: vocode_up 0; usage; numbers) and reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination. It counts failed scrapes, not failed walks: two Prometheus servers that share one failed walk count it twice.",
+			Help:        "Scrapes in which a collector failed, by collector (connections: vocode_up 0; usage; numbers; calls) and reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination. It counts failed scrapes, not failed walks: two Prometheus servers that share one failed walk count it twice.",
 			ConstLabels: labels,
 		}, []string{"collector", "reason"}),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{

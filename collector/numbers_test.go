@@ -132,7 +132,7 @@ func TestCollectorsOff(t *testing.T) {
 	f := newCollectingFixture(t, "prod", account.Enabled{}, conns, numbersAndUsage(conns)...)
 	mfs := gather(t, f.collect(context.Background()))
 	for _, mf := range mfs {
-		if strings.HasPrefix(mf.GetName(), "vocode_number") || strings.HasPrefix(mf.GetName(), "vocode_usage") {
+		if strings.HasPrefix(mf.GetName(), "vocode_number") || strings.HasPrefix(mf.GetName(), "vocode_usage") || strings.HasPrefix(mf.GetName(), "vocode_call") {
 			t.Errorf("%s exported with its collector off", mf.GetName())
 		}
 		for _, m := range mf.GetMetric() {

@@ -1,0 +1,36 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vocode-exporter/vocode_exporter/vocode"
+)
+
+// emitCalls sends the calls collector's series: counts over the window by
+// status, stage outcome and, for calls in progress, stage. Every value the
+// API documents is present, 0 when no call has it, so that a ratio in an
+// alert has both sides; other appears only when a call had a value outside
+// the API's lists. Nothing of a call but these counts is exported.
+func emitCalls(ch chan<- prometheus.Metric, acct string, window time.Duration, s *vocode.CallStats) {
+	emitCounts(ch, callsDesc, acct, vocode.CallStatuses, s.ByStatus)
+	emitCounts(ch, callOutcomesDesc, acct, vocode.CallOutcomes, s.ByOutcome)
+	emitCounts(ch, callsInProgressDesc, acct, vocode.CallStages, s.InProgress)
+	ch <- prometheus.MustNewConstMetric(callsWindowDesc, prometheus.GaugeValue, window.Seconds(), acct)
+	ch <- prometheus.MustNewConstMetric(callsTruncatedDesc, prometheus.GaugeValue, boolValue(s.Truncated), acct)
+	if !s.Newest.IsZero() {
+		ch <- prometheus.MustNewConstMetric(callLastStartDesc, prometheus.GaugeValue, float64(s.Newest.UnixNano())/1e9, acct)
+	}
+}
+
+// emitCounts sends one series per documented value, and one for
+// vocode.CallOther when the walk saw such a value.
+func emitCounts(ch chan<- prometheus.Metric, desc *prometheus.Desc, acct string, documented []string, counts map[string]int) {
+	for _, v := range documented {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(counts[v]), acct, v)
+	}
+	if n, ok := counts[vocode.CallOther]; ok && n > 0 {
+		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, float64(n), acct, vocode.CallOther)
+	}
+}
