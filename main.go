@@ -203,7 +203,7 @@ func routes(accounts *account.Set, reg *prometheus.Registry, logger *slog.Logger
 	mux.Handle("/-/reload", collector.NewReloadHandler(accounts, logger))
 	if *metricsPath != "/" {
 		mux.Handle("/", status.Handler(accounts, status.Options{
-			Version: version.Info(), MetricsPath: *metricsPath, ProbeOnly: *probeOnly, Logger: logger,
+			Version: version.Info(), MetricsPath: *metricsPath, ProbeOnly: *probeOnly, Calls: *collectCalls, Logger: logger,
 		}))
 	}
 	return mux

@@ -35,7 +35,10 @@ type Options struct {
 	// ProbeOnly says that /metrics serves no account: the page then says
 	// so, since its probe links are the only way to the accounts' series.
 	ProbeOnly bool
-	Logger    *slog.Logger
+	// Calls says the calls collector is on: each row then shows the calls
+	// of the window and the errors among them (counts only).
+	Calls  bool
+	Logger *slog.Logger
 }
 
 // row is one account on the page.
@@ -49,6 +52,7 @@ type row struct {
 	Duration    time.Duration
 	Pages       int
 	Connections []typeCount
+	Calls       string // "12 calls in the last 15m0s, 2 errors", "" when none counted
 }
 
 type typeCount struct {
@@ -117,6 +121,12 @@ func newRow(a *account.Account) row {
 	}
 	if len(failed) > 0 {
 		r.Outcome += " (" + strings.Join(failed, ", ") + " failed)"
+	}
+	if c := s.Calls; c != nil {
+		r.Calls = strconv.Itoa(c.Total) + " in the last " + c.Window.String() + ", " + strconv.Itoa(c.Errors) + " errors"
+		if c.Truncated {
+			r.Calls += " (truncated: more pages than --collector.calls.max-pages)"
+		}
 	}
 	for _, typ := range slices.Sorted(maps.Keys(s.Connections)) {
 		r.Connections = append(r.Connections, typeCount{typ, s.Connections[typ]})

@@ -1,0 +1,70 @@
+package status
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vocode-exporter/vocode_exporter/account"
+	"github.com/vocode-exporter/vocode_exporter/config"
+	"github.com/vocode-exporter/vocode_exporter/vocode"
+	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
+)
+
+// With the calls collector on, each row shows the calls of the window and
+// the errors among them, and nothing of the calls themselves: the fake's
+// calls carry a canary in their transcripts, numbers, error messages and
+// embedded credentials.
+func TestStatusPageCalls(t *testing.T) {
+	const canary = "CALL-canary-7Qx"
+	now := time.Now()
+	calls := vocodetest.WithCallSecrets([]vocodetest.Call{
+		{ID: "c1", Status: "in_progress", Stage: "picked_up", Start: now.Add(-time.Minute)},
+		{ID: "c2", Status: "error", Stage: "created", Outcome: "call_did_not_connect", Start: now.Add(-2 * time.Minute)},
+		{ID: "c3", Status: "ended", Stage: "picked_up", Outcome: "human_disconnected", Start: now.Add(-3 * time.Minute)},
+		{ID: "c4", Status: "error", Stage: "created", Start: now.Add(-2 * time.Hour)}, // before the window
+	}, canary)
+	api := vocodetest.NewServer(vocodetest.Dataset(1, 1), vocodetest.WithCalls(calls))
+	t.Cleanup(api.Close)
+	yaml := fmt.Sprintf("accounts:\n  - {name: busy, url: %q, api_key: %s}\n", api.URL, api.APIKey)
+	ctx, cancel := context.WithCancel(context.Background())
+	accounts, err := account.NewSet(ctx, account.Options{
+		Load:        func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
+		WalkTimeout: 10 * time.Second,
+		Enabled:     account.Enabled{Calls: true},
+		Calls:       vocode.CallsQuery{Window: 15 * time.Minute},
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		for _, a := range accounts.All() {
+			a.Client().CloseIdleConnections()
+		}
+	})
+	if err := accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if o := accounts.Get("busy").Scrape(context.Background()); o.Calls.Err != nil {
+		t.Fatal(o.Calls.Err)
+	}
+
+	_, page := render(t, Handler(accounts, Options{MetricsPath: "/metrics", Calls: true}), "/")
+	if !strings.Contains(page, "<th>Calls</th>") {
+		t.Error("no Calls column with the collector on")
+	}
+	if r := rowOf(t, page, "busy"); !strings.Contains(r, `<td class="calls">3 in the last 15m0s, 1 errors</td>`) {
+		t.Errorf("the row does not count the window's calls:\n%s", r)
+	}
+	if strings.Contains(page, canary) {
+		t.Error("the page shows something of a call record")
+	}
+	_, page = render(t, Handler(accounts, Options{MetricsPath: "/metrics"}), "/")
+	if strings.Contains(page, "<th>Calls</th>") || strings.Contains(page, `class="calls"`) {
+		t.Error("a Calls column with the collector off")
+	}
+}
