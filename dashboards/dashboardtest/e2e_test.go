@@ -34,16 +34,41 @@ type fakeAccount struct {
 	usage    vocodetest.Usage // the default: a developer plan without a limit
 	expected string           // expected_connections, in YAML flow style
 	faults   []vocodetest.Fault
+	calls    []vocodetest.Call // the calls list, started relative to the test's start
+}
+
+// testStart is the time the fake calls started relative to.
+var testStart = time.Now()
+
+// notConnecting are finished calls half of which did not connect, and one
+// warm transfer in progress: enough for VocodeCallsNotConnecting and, with
+// a steering pool of one number, VocodeWarmTransfersNearPoolLimit.
+func notConnecting() []vocodetest.Call {
+	calls := []vocodetest.Call{{ID: "transfer", Status: "in_progress", Stage: "transfer_started", Start: testStart.Add(-time.Minute)}}
+	for i := range 20 {
+		outcome := "call_did_not_connect"
+		if i%2 == 1 {
+			outcome = "human_disconnected"
+		}
+		calls = append(calls, vocodetest.Call{ID: vocodetest.ID("s", i), Status: "ended", Stage: "picked_up",
+			Outcome: outcome, Start: testStart.Add(-time.Duration(i+2) * time.Minute)})
+	}
+	return calls
 }
 
 var fakeAccounts = []fakeAccount{
 	// Twilio connection 0 of a dataset has an empty steering pool; the
 	// numbers include one whose connection is gone and one without an
 	// agent; 6 Twilio connections of the 8 expected.
+	// 250 calls over 10 minutes: more than the exporter's two pages of
+	// 100 (--collector.calls.max-pages=2), a seventh of the finished ones
+	// in error, a dozen warm transfers in progress against pools of 7.
 	{name: "prod", conns: vocodetest.Dataset(6, 3), numbers: 6, expected: "{twilio: 8, openai: 3}",
-		usage: vocodetest.Usage{Plan: "plan_enterprise", Minutes: 420, LimitMinutes: 10000, HasLimit: true}},
+		usage: vocodetest.Usage{Plan: "plan_enterprise", Minutes: 420, LimitMinutes: 10000, HasLimit: true},
+		calls: vocodetest.Calls(250, testStart, 10*time.Minute, 500, vocodetest.Dataset(6, 3))},
 	{name: "staging", conns: vocodetest.Dataset(2, 1), numbers: 2,
-		usage: vocodetest.Usage{Plan: "plan_developer", Minutes: 950, LimitMinutes: 1000, HasLimit: true}},
+		usage: vocodetest.Usage{Plan: "plan_developer", Minutes: 950, LimitMinutes: 1000, HasLimit: true},
+		calls: notConnecting()},
 	// Answers, but has no Twilio connection at all; its minutes are used
 	// up, and its numbers list fails.
 	{name: "notwilio", conns: vocodetest.Dataset(0, 2),
@@ -188,16 +213,20 @@ func TestEndToEnd(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			checkAlerts(ctx, t, prom, "account", map[string][]string{
-				"VocodeTwilioConnectionsMissing":  {"notwilio"},
-				"VocodeScrapeFailing":             {"broken", "limited"},
-				"VocodeTwilioSteeringPoolEmpty":   {"prod", "staging"},
-				"VocodeTwilioConnectionLost":      nil,
-				"VocodeConnectionsBelowExpected":  {"prod"},
-				"VocodeUsageNearLimit":            {"notwilio", "staging"},
-				"VocodeUsageLimitReached":         {"notwilio"},
-				"VocodeNumberConnectionMissing":   {"prod"},
-				"VocodeInboundNumberWithoutAgent": {"broken", "prod", "staging"},
-				"VocodeCollectorFailing":          {"notwilio"},
+				"VocodeTwilioConnectionsMissing":   {"notwilio"},
+				"VocodeScrapeFailing":              {"broken", "limited"},
+				"VocodeTwilioSteeringPoolEmpty":    {"prod", "staging"},
+				"VocodeTwilioConnectionLost":       nil,
+				"VocodeConnectionsBelowExpected":   {"prod"},
+				"VocodeUsageNearLimit":             {"notwilio", "staging"},
+				"VocodeUsageLimitReached":          {"notwilio"},
+				"VocodeNumberConnectionMissing":    {"prod"},
+				"VocodeInboundNumberWithoutAgent":  {"broken", "prod", "staging"},
+				"VocodeCollectorFailing":           {"notwilio"},
+				"VocodeCallErrorsHigh":             {"prod"},
+				"VocodeCallsNotConnecting":         {"staging"},
+				"VocodeWarmTransfersNearPoolLimit": {"prod", "staging"},
+				"VocodeCallsTruncated":             {"prod"},
 			})
 			checkAlerts(ctx, t, prom, "instance", map[string][]string{"VocodeExporterDown": down})
 		})
@@ -228,14 +257,7 @@ func checkDashboardAndRules(t *testing.T, prom *prometheus, dash *Dashboard, rul
 	// A short grace covers a rate() or an alert that needs one more scrape
 	// or evaluation; a query naming a series the exporter lacks stays
 	// empty throughout.
-	var queries, waiting []Query
-	for _, q := range append(dash.Queries(), recordingRules(t, rules)...) {
-		if awaitsCallsCollector(q.Expr) {
-			waiting = append(waiting, q)
-		} else {
-			queries = append(queries, q)
-		}
-	}
+	queries := append(dash.Queries(), recordingRules(t, rules)...)
 	var empty []string
 	deadline := time.Now().Add(15 * time.Second)
 	for {
@@ -258,39 +280,6 @@ func checkDashboardAndRules(t *testing.T, prom *prometheus, dash *Dashboard, rul
 		t.Errorf("no data: %s", e)
 	}
 	t.Logf("%d dashboard queries and recording rules returned data", len(queries)-len(empty))
-
-	// The waiting queries must still be empty, so that the day the calls
-	// collector's series arrive, this test says to require them.
-	for _, q := range waiting {
-		expr, err := Interpolate(q.Expr, vars)
-		if err != nil {
-			t.Fatalf("%s: %v", q.Where, err)
-		}
-		switch err := prom.expectNonEmpty(ctx, expr); {
-		case err == nil:
-			t.Errorf("%s returns data now: empty callsCollectorSeries so that the test requires it", q.Where)
-		case !errors.Is(err, errEmpty):
-			t.Errorf("%s: %v", q.Where, err)
-		}
-	}
-	t.Logf("%d dashboard queries wait for the calls collector (callsCollectorSeries)", len(waiting))
-}
-
-// callsCollectorSeries names the series of the calls collector, which this
-// test's exporter does not export yet: --collector.calls is off and the
-// fake APIs serve no calls. The queries that read them are checked to be
-// empty instead of to hold data. Set it to nil once startExporter turns
-// the collector on, and the fake accounts have calls, so that every query
-// must return data again.
-var callsCollectorSeries = []string{"vocode_calls", "vocode_call_"}
-
-func awaitsCallsCollector(expr string) bool {
-	for _, s := range callsCollectorSeries {
-		if strings.Contains(expr, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // recordingRules lists the series the rule files record, as queries.
@@ -334,6 +323,9 @@ func startExporter(t *testing.T, args ...string) *e2e.Exporter {
 		if a.usage.Plan != "" {
 			opts = append(opts, vocodetest.WithUsage(a.usage))
 		}
+		if a.calls != nil {
+			opts = append(opts, vocodetest.WithCalls(a.calls))
+		}
 		s := vocodetest.NewServer(a.conns, opts...)
 		t.Cleanup(s.Close)
 		for _, f := range a.faults {
@@ -348,7 +340,8 @@ func startExporter(t *testing.T, args ...string) *e2e.Exporter {
 	if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return e2e.Start(t, e2e.Build(t), e2e.Options{Args: append([]string{"--config.file=" + path}, args...)})
+	return e2e.Start(t, e2e.Build(t), e2e.Options{Args: append([]string{"--config.file=" + path,
+		"--collector.calls", "--collector.calls.max-pages=2"}, args...)})
 }
 
 // prometheus is a running Prometheus server.
