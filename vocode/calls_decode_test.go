@@ -144,3 +144,26 @@ func TestDecodeCallsPageErrors(t *testing.T) {
 		})
 	}
 }
+
+// A 422 is told apart by the parameters its detail names: a sort the
+// walk can drop, a size it can halve, or something else.
+func TestRejectedParameter(t *testing.T) {
+	tests := []struct {
+		body string
+		want error
+	}{
+		{`{"detail":[{"loc":["query","sort_column"],"msg":"bad","type":"x"}]}`, errSortRejected},
+		{`{"detail":[{"loc":["query","sort_desc"],"msg":"bad","type":"x"}]}`, errSortRejected},
+		{`{"detail":[{"loc":["query","size"],"msg":"bad","type":"x"}]}`, errPageSizeRejected},
+		{`{"detail":[{"loc":["query","size"],"msg":"x","type":"x"},{"loc":["query","sort_column"],"msg":"x","type":"x"}]}`, errSortRejected},
+		{`{"detail":[{"loc":["query","page"],"msg":"bad","type":"x"}]}`, nil},
+		{`{"detail":"sort_column is not supported"}`, nil},
+		{`not JSON`, nil},
+	}
+	for _, tt := range tests {
+		_, named := errorDetail(strings.NewReader(tt.body))
+		if got := rejectedParameter(named); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.body, got, tt.want)
+		}
+	}
+}

@@ -383,3 +383,23 @@ func TestCallsCanaries(t *testing.T) {
 		})
 	}
 }
+
+// Every request of a calls walk is told to the observer under calls_list.
+func TestCallsObserved(t *testing.T) {
+	s, _ := callsServer(t, vocodetest.Calls(30, callsNow, time.Hour, 0, nil), vocodetest.WithCallSort(vocodetest.SortRejected))
+	var mu sync.Mutex
+	seen := map[string]int{}
+	c := newClient(t, s, vocode.Options{PageSize: 10, Observer: func(endpoint, code string, _ time.Duration) {
+		mu.Lock()
+		seen[endpoint+" "+code]++
+		mu.Unlock()
+	}})
+	if _, err := c.Calls(context.Background(), vocode.CallsQuery{Window: 2 * time.Hour, Now: func() time.Time { return callsNow }}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if want := map[string]int{"calls_list 422": 1, "calls_list 200": 3}; !maps.Equal(seen, want) {
+		t.Errorf("observed %v, want %v", seen, want)
+	}
+}
