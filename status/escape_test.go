@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/vocode-exporter/vocode_exporter/collector"
-	"github.com/vocode-exporter/vocode_exporter/config"
-	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
 
@@ -30,20 +28,7 @@ func TestStatusPageEscapesAPIText(t *testing.T) {
 				vocodetest.WithAPIKey(secretKey))
 			t.Cleanup(api.Close)
 			yaml := fmt.Sprintf("accounts:\n  - {name: hostile, url: %q, api_key: %s}\n", api.URL, secretKey)
-			ctx, cancel := context.WithCancel(context.Background())
-			accounts := collector.NewAccounts(ctx, collector.AccountsOptions{
-				Load:   func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
-				Client: vocode.Options{Retries: -1},
-			})
-			t.Cleanup(func() {
-				cancel()
-				for _, a := range accounts.All() {
-					a.Client().CloseIdleConnections()
-				}
-			})
-			if err := accounts.Reload(); err != nil {
-				t.Fatal(err)
-			}
+			accounts := loadAccounts(t, &yaml, collector.Collectors{})
 			accounts.Get("hostile").Scrape(context.Background())
 			_, page := render(t, Handler(accounts, Options{MetricsPath: "/metrics"}), "/")
 			row := rowOf(t, page, "hostile")

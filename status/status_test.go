@@ -36,11 +36,22 @@ func pageFixture(t *testing.T) (*collector.Accounts, *string) {
 		"  - {name: healthy, url: %q, api_key: %s}\n"+
 		"  - {name: failing, url: %q, api_key: %s}\n"+
 		"  - {name: idle, url: %q, api_key: %s}\n", healthy.URL, secretKey, failing.URL, secretKey, healthy.URL, secretKey)
+	accounts := loadAccounts(t, &yaml, collector.Collectors{Usage: true, Numbers: true})
+	for _, name := range []string{"healthy", "failing"} {
+		accounts.Get(name).Scrape(context.Background())
+	}
+	return accounts, &yaml
+}
+
+// loadAccounts loads the accounts *yaml lists, as a reload reads it then,
+// and ends their walks and connections with the test.
+func loadAccounts(t *testing.T, yaml *string, collectors collector.Collectors) *collector.Accounts {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	accounts := collector.NewAccounts(ctx, collector.AccountsOptions{
-		Load:       func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
+		Load:       func() (*config.Config, error) { return config.Parse([]byte(*yaml), "", t.TempDir()) },
 		Client:     vocode.Options{Retries: -1},
-		Collectors: collector.Collectors{Usage: true, Numbers: true},
+		Collectors: collectors,
 	})
 	t.Cleanup(func() {
 		cancel()
@@ -51,10 +62,7 @@ func pageFixture(t *testing.T) (*collector.Accounts, *string) {
 	if err := accounts.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"healthy", "failing"} {
-		accounts.Get(name).Scrape(context.Background())
-	}
-	return accounts, &yaml
+	return accounts
 }
 
 func render(t *testing.T, h http.Handler, path string) (int, string) {
