@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -86,7 +85,11 @@ func NewSet(base context.Context, o Options) (*Set, error) {
 		o.Calls.MaxPages = vocode.DefaultCallsMaxPages
 	}
 	if o.Client.Transport == nil {
-		o.Client.Transport = sharedTransport(o.Client)
+		t := vocode.NewTransport(o.Client)
+		// The transport's timeouts are a net under the walk's context, not
+		// a tighter limit: an answer may take as long as a walk may.
+		t.ResponseHeaderTimeout = max(t.ResponseHeaderTimeout, o.WalkTimeout)
+		o.Client.Transport = t
 	}
 	return &Set{base: base, opts: o, logger: o.Logger, byName: map[string]*Account{}}, nil
 }
@@ -200,15 +203,4 @@ func (s *Set) newClient(a *Account, acc config.Account) (*vocode.Client, error) 
 		opts.PageSize, opts.NumbersPageSize, opts.CallsPageSize = old.PageSize(), old.NumbersPageSize(), old.CallsPageSize()
 	}
 	return vocode.New(acc.URL, acc.Key(), opts)
-}
-
-// sharedTransport is the one transport of every account's client, with
-// enough idle connections for the requests the budget lets through at once.
-func sharedTransport(o vocode.Options) http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = max(o.Concurrency, vocode.DefaultConcurrency) + 1
-	if o.Budget != nil {
-		t.MaxIdleConnsPerHost = o.Budget.Limit() + 1
-	}
-	return t
 }

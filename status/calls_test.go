@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/vocode-exporter/vocode_exporter/account"
-	"github.com/vocode-exporter/vocode_exporter/config"
-	"github.com/vocode-exporter/vocode_exporter/vocode"
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
 
@@ -29,26 +27,7 @@ func TestStatusPageCalls(t *testing.T) {
 	api := vocodetest.NewServer(vocodetest.Dataset(1, 1), vocodetest.WithCalls(calls))
 	t.Cleanup(api.Close)
 	yaml := fmt.Sprintf("accounts:\n  - {name: busy, url: %q, api_key: %s}\n", api.URL, api.APIKey)
-	ctx, cancel := context.WithCancel(context.Background())
-	accounts, err := account.NewSet(ctx, account.Options{
-		Load:        func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
-		WalkTimeout: 10 * time.Second,
-		Enabled:     account.Enabled{Calls: true},
-		Calls:       vocode.CallsQuery{Window: 15 * time.Minute},
-	})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		for _, a := range accounts.All() {
-			a.Client().CloseIdleConnections()
-		}
-	})
-	if err := accounts.Reload(); err != nil {
-		t.Fatal(err)
-	}
+	accounts := loadAccounts(t, &yaml, account.Enabled{Calls: true}) // the default window, 15m
 	if o := accounts.Get("busy").Scrape(context.Background()); o.Calls.Err != nil {
 		t.Fatal(o.Calls.Err)
 	}

@@ -36,12 +36,23 @@ func pageFixture(t *testing.T) (*account.Set, *string) {
 		"  - {name: healthy, url: %q, api_key: %s}\n"+
 		"  - {name: failing, url: %q, api_key: %s}\n"+
 		"  - {name: idle, url: %q, api_key: %s}\n", healthy.URL, secretKey, failing.URL, secretKey, healthy.URL, secretKey)
+	accounts := loadAccounts(t, &yaml, account.Enabled{Usage: true, Numbers: true})
+	for _, name := range []string{"healthy", "failing"} {
+		accounts.Get(name).Scrape(context.Background())
+	}
+	return accounts, &yaml
+}
+
+// loadAccounts loads the accounts *yaml lists, as a reload reads it then,
+// and ends their walks and connections with the test.
+func loadAccounts(t *testing.T, yaml *string, enabled account.Enabled) *account.Set {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	accounts, err := account.NewSet(ctx, account.Options{
-		Load:        func() (*config.Config, error) { return config.Parse([]byte(yaml), "", t.TempDir()) },
+		Load:        func() (*config.Config, error) { return config.Parse([]byte(*yaml), "", t.TempDir()) },
 		WalkTimeout: 10 * time.Second,
 		Client:      vocode.Options{Retries: -1},
-		Enabled:     account.Enabled{Usage: true, Numbers: true},
+		Enabled:     enabled,
 	})
 	if err != nil {
 		cancel()
@@ -56,10 +67,7 @@ func pageFixture(t *testing.T) (*account.Set, *string) {
 	if err := accounts.Reload(); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"healthy", "failing"} {
-		accounts.Get(name).Scrape(context.Background())
-	}
-	return accounts, &yaml
+	return accounts
 }
 
 func render(t *testing.T, h http.Handler, path string) (int, string) {

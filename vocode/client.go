@@ -31,6 +31,15 @@ const (
 	DefaultRetries      = 2
 	DefaultBackoff      = 250 * time.Millisecond
 
+	// Safety nets of NewTransport, under the context every request carries.
+	// The header timeout is longer than the default walk deadline (30s), so
+	// that it never decides a walk a deadline bounds, and short enough that
+	// a connection whose answer never starts is closed within a minute.
+	ResponseHeaderTimeout = time.Minute
+	DialTimeout           = 10 * time.Second
+	TLSHandshakeTimeout   = 10 * time.Second
+	KeepAlive             = 30 * time.Second
+
 	connectionsPath = "/v1/account_connections/list"
 	numbersPath     = "/v1/numbers/list"
 	usagePath       = "/v1/usage"
@@ -54,16 +63,22 @@ type Options struct {
 	// NumbersPageSize is PageSize for the numbers list, which learns its
 	// own; 0 means PageSize.
 	NumbersPageSize int
-	Concurrency     int // most list requests in flight at once
-	MaxBodyBytes    int64
-	Retries         int           // retries of 429, 5xx and transport errors; negative disables
-	Backoff         time.Duration // first retry delay, doubled each time
+	// Concurrency is the most requests in flight at once for the client's
+	// account, across every endpoint it calls: the connection and numbers
+	// walks, usage, and whatever endpoint comes next share it.
+	Concurrency  int
+	MaxBodyBytes int64
+	Retries      int           // retries of 429, 5xx and transport errors; negative disables
+	Backoff      time.Duration // first retry delay, doubled each time
 	// MaxRetryAfter caps how long a Retry-After is honoured when the context
 	// has no deadline.
 	MaxRetryAfter time.Duration
-	Transport     http.RoundTripper // nil: a clone of http.DefaultTransport
+	Transport     http.RoundTripper // nil: NewTransport(the options)
 	// Budget, when set, bounds the requests in flight across every client
-	// that shares it; Concurrency still bounds this client's.
+	// that shares it; Concurrency still bounds each client's own. A
+	// request takes its client's slot first and the budget's second, so
+	// that an account at its own limit holds no budget slot while it
+	// waits, and other accounts get them.
 	Budget    *Budget
 	UserAgent string
 	Observer  RequestObserver
@@ -80,7 +95,10 @@ type Client struct {
 	key  string // only ever written into the Authorization header
 	http *http.Client
 	opts Options
-	bufs sync.Pool // *bytes.Buffer for response bodies
+	// slots bounds this account's requests in flight to Concurrency, in
+	// the one request path every endpoint takes; FIFO, as the budget.
+	slots *slots
+	bufs  sync.Pool // *bytes.Buffer for response bodies
 	// One for each list the client walks, each with the page size it has
 	// learned.
 	connections list[Connection]
@@ -143,11 +161,9 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	}
 	transport := opts.Transport
 	if transport == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = opts.Concurrency + 1
-		transport = t
+		transport = NewTransport(opts)
 	}
-	c := &Client{base: base, key: apiKey, opts: opts}
+	c := &Client{base: base, key: apiKey, opts: opts, slots: newSlots(opts.Concurrency)}
 	c.http = &http.Client{Transport: transport, CheckRedirect: c.checkRedirect}
 	c.connections = list[Connection]{endpoint: EndpointList, path: connectionsPath, noun: "connection", decode: decodePage}
 	c.connections.pageSize.Store(int64(opts.PageSize))
@@ -156,6 +172,31 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	c.calls = list[Call]{endpoint: EndpointCalls, path: callsPath, noun: "call", decode: decodeCallsPage}
 	c.calls.pageSize.Store(int64(opts.CallsPageSize))
 	return c, nil
+}
+
+// NewTransport returns the HTTP transport for clients made with opts, to
+// give to several of them (as Options.Transport) or, by New, to one. It
+// keeps as many idle connections per host as may be in flight at once: the
+// budget's limit when opts has one (a shared transport serves every client
+// of the budget), else the concurrency of one client.
+//
+// Its timeouts are safety nets under the context every request carries: a
+// dial that gets no answer, a TLS handshake that stalls, or an answer whose
+// headers never come end with a timeout error and a closed connection even
+// if a context without a deadline ever reached a request. TCP keep-alive
+// finds a peer that vanished from a connection kept for reuse. None of them
+// bounds a body that starts and then stalls: the context does.
+func NewTransport(opts Options) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	dialer := &net.Dialer{Timeout: DialTimeout, KeepAlive: KeepAlive}
+	t.DialContext = dialer.DialContext
+	t.TLSHandshakeTimeout = TLSHandshakeTimeout
+	t.ResponseHeaderTimeout = ResponseHeaderTimeout
+	t.MaxIdleConnsPerHost = max(opts.Concurrency, DefaultConcurrency) + 1
+	if opts.Budget != nil {
+		t.MaxIdleConnsPerHost = opts.Budget.Limit() + 1
+	}
+	return t
 }
 
 // ParseBaseURL checks an API base URL: https, or http for a loopback host
@@ -353,13 +394,12 @@ func (c *Client) fetchOnce(ctx context.Context, r request) (*bytes.Buffer, time.
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 
-	release, err := c.opts.Budget.acquire(ctx)
+	release, err := c.acquire(ctx, r)
 	if err != nil {
-		return nil, 0, &Error{Reason: ReasonTimeout, Endpoint: r.endpoint, Page: r.page,
-			Detail: "waiting for a slot of the request budget", Err: err}
+		return nil, 0, err
 	}
-	// The slot is held until the body is read or dropped: that is when the
-	// request stops costing the API anything.
+	// The slots are held until the body is read or dropped: that is when
+	// the request stops costing the API anything.
 	defer release()
 	// Latency starts once the request may go: the wait for a slot is the
 	// exporter's, not the API's.
@@ -384,6 +424,26 @@ func (c *Client) fetchOnce(ctx context.Context, r request) (*bytes.Buffer, time.
 	body, err := c.readBody(resp, r)
 	c.observe(r.endpoint, "200", time.Since(start))
 	return body, 0, err
+}
+
+// acquire takes one of the account's request slots, then one of the
+// budget's, and returns the function that gives both back. In that order,
+// an account waiting on its own limit holds no budget slot meanwhile.
+func (c *Client) acquire(ctx context.Context, r request) (release func(), err error) {
+	if _, err := c.slots.acquire(ctx); err != nil {
+		return nil, &Error{Reason: ReasonTimeout, Endpoint: r.endpoint, Page: r.page,
+			Detail: "waiting for one of the account's request slots", Err: err}
+	}
+	releaseBudget, err := c.opts.Budget.acquire(ctx)
+	if err != nil {
+		c.slots.release()
+		return nil, &Error{Reason: ReasonTimeout, Endpoint: r.endpoint, Page: r.page,
+			Detail: "waiting for a slot of the request budget", Err: err}
+	}
+	return func() {
+		releaseBudget()
+		c.slots.release()
+	}, nil
 }
 
 func (c *Client) observe(endpoint, code string, d time.Duration) {

@@ -170,3 +170,25 @@ func TestErrorTextIsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// The configured key is replaced wherever the API echoes it, whatever its
+// shape: this does not rest on Redact's shapes, which miss every one of
+// these keys.
+func TestKeyIsRedactedWhateverItsShape(t *testing.T) {
+	for _, key := range []string{"hunter2", "opensesame", "Zm9v/YmFy+YQ==", "abcdef0123456789"} {
+		t.Run(key, func(t *testing.T) {
+			if vocode.Redact(key) != key {
+				t.Fatalf("Redact catches %q by its shape: pick a key it misses", key)
+			}
+			s := newServer(t, vocodetest.Dataset(1, 1), vocodetest.WithAPIKey(key))
+			s.AddFault(vocodetest.Fault{Status: 400, Body: `{"detail":"the key ` + key + ` is not allowed here"}`})
+			_, err := newClient(t, s, vocode.Options{}).Walk(context.Background())
+			if err == nil {
+				t.Fatal("walk succeeded against a failing API")
+			}
+			if msg := err.Error(); strings.Contains(msg, key) || !strings.Contains(msg, "the key <secret> is not allowed") {
+				t.Errorf("err = %q, want the key replaced by <secret>", msg)
+			}
+		})
+	}
+}

@@ -200,8 +200,11 @@ func decodeListPage[T listItem](c *Client, l *list[T], body *bytes.Buffer, page 
 	return p, nil
 }
 
-// concurrent fetches pages from..to with at most Concurrency requests in
-// flight, then adds them in page order. It returns the last page it added
+// concurrent fetches pages from..to, then adds them in page order. The
+// client's request slots bound the requests in flight for the account,
+// whatever else it walks at the same time; the walk itself keeps at most
+// Concurrency pages between launch and fetched, so that a long list costs
+// a few goroutines, not one per page, and pages ask for slots in order. It returns the last page it added
 // and its number.
 //
 // A total that overstates the list sends it past the list's end, where the
@@ -219,7 +222,7 @@ func (w *walk[T]) concurrent(ctx context.Context, from, to int) (*PageOf[T], int
 	errs := make([]error, n)
 	cut := &cutter{stop: n}
 	defer cut.cancelAll()
-	sem := make(chan struct{}, w.c.opts.Concurrency)
+	sem := make(chan struct{}, w.c.opts.Concurrency) // pages launched, not requests: see above
 	var wg sync.WaitGroup
 	for i := range n {
 		select {
