@@ -46,7 +46,7 @@ var (
 			String()
 	pageSize = kingpin.Flag("vocode.page-size", "Connections to ask for per page; halved (not below 10) while the API rejects it with 422.").
 			Default("100").Int()
-	concurrency = kingpin.Flag("vocode.concurrency", "Most API requests in flight at once for one account, across every endpoint it reads (connections, numbers, usage); --vocode.max-requests-in-flight bounds all accounts together.").
+	concurrency = kingpin.Flag("vocode.concurrency", "Most API requests in flight at once for one account, across every endpoint it reads (connections, numbers, usage, calls); --vocode.max-requests-in-flight bounds all accounts together.").
 			Default("4").Int()
 	maxInFlight = kingpin.Flag("vocode.max-requests-in-flight", "Most API requests in flight at once for the whole exporter, across accounts; requests beyond it wait their turn, first come first served.").
 			Default("16").Int()
