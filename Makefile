@@ -176,7 +176,7 @@ release: ## Reproducible release archives and sha256sums.txt in $(DIST)/, one pe
 		-epoch $(SOURCE_DATE_EPOCH) -platforms '$(RELEASE_PLATFORMS)' $(RELEASE_FILES)
 
 .PHONY: image
-image: ## Build the container image $(IMAGE) with docker, or podman where no Docker engine runs.
+image: ## Build the container image vocode_exporter:VERSION (IMAGE=...) with docker, or podman where no Docker engine runs.
 	$(CONTAINER_ENGINE) build $(IMAGE_BUILD_FLAGS) \
 		--build-arg VERSION=$(VERSION) \
 		--build-arg REVISION=$(REVISION) \

@@ -487,8 +487,8 @@ func lay(t *testing.T, root string, specs []fileSpec) {
 	}
 }
 
-// The files shared by both stand-ins: the machine's CA certificates, and
-// the users of the real images.
+// caFile is where both real images keep their CA certificates; the
+// stand-ins hold this machine's there.
 const caFile = "/etc/ssl/certs/ca-certificates.crt"
 
 // fillGolang stands in for the official golang image: this machine's Go
