@@ -52,8 +52,12 @@ RELEASE_FILES     := LICENSE README.md dashboards/vocode.json alerts/vocode.rule
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 
 FUZZTIME ?= 30s
-DOCKER   ?= docker
 IMAGE    ?= vocode_exporter:$(VERSION)
+# The engine `make image` builds with: docker where a Docker engine answers,
+# else podman. Only the image targets expand it.
+CONTAINER_ENGINE ?= $(shell docker info >/dev/null 2>&1 && echo docker || { command -v podman >/dev/null 2>&1 && echo podman || echo docker; })
+# Extra flags for the engine's build, e.g. --pull=never --network=host.
+IMAGE_BUILD_FLAGS ?=
 
 .DEFAULT_GOAL := build
 
@@ -174,15 +178,36 @@ release: ## Reproducible release archives and sha256sums.txt in $(DIST)/, one pe
 	$(GO) run ./internal/cmd/mkrelease -out $(DIST) -version $(VERSION) -revision $(REVISION) \
 		-epoch $(SOURCE_DATE_EPOCH) -platforms '$(RELEASE_PLATFORMS)' $(RELEASE_FILES)
 
-.PHONY: docker
-docker: ## Build the container image (needs a Docker engine).
-	$(DOCKER) build \
+.PHONY: image
+image: ## Build the container image vocode_exporter:VERSION (IMAGE=...) with docker, or podman where no Docker engine runs.
+	$(CONTAINER_ENGINE) build $(IMAGE_BUILD_FLAGS) \
 		--build-arg VERSION=$(VERSION) \
 		--build-arg REVISION=$(REVISION) \
 		--build-arg BRANCH=$(BRANCH) \
 		--build-arg BUILD_USER=$(BUILD_USER) \
 		--build-arg BUILD_DATE=$(BUILD_DATE) \
 		-t $(IMAGE) .
+
+.PHONY: docker
+docker: image ## The same as make image.
+
+.PHONY: image-tools
+image-tools: ## Install Debian's podman, buildah, runc and busybox-static when missing (for make test-image).
+	@missing=; \
+	for t in podman buildah runc; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	dpkg-query -W -f '$${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || missing="$$missing busybox-static"; \
+	if [ -n "$$missing" ]; then \
+		echo ">> installing Debian's$$missing (for the container image test)"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Builds the unchanged Dockerfile with podman under a temporary root of its
+# own and runs the image (TestImage, internal/release); see README.md.
+.PHONY: test-image
+test-image: image-tools ## Build the image with podman in a throwaway root, run it hardened against the fake API, inspect it; keeps the build log in test-artifacts/.
+	mkdir -p $(ARTIFACTS_DIR)
+	cd internal/release && VOCODE_TEST_IMAGE=1 $(GO) test -count=1 -timeout 15m -run '^TestImage$$' -artifacts -outputdir=$(ARTIFACTS_DIR) -v ./...
 
 .PHONY: clean
 clean: ## Remove build output.

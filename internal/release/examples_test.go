@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-systemd/v22/unit"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/vocode-exporter/vocode_exporter/internal/e2e"
@@ -49,9 +50,13 @@ type deploymentSpec struct {
 
 type podSpec struct {
 	SecurityContext struct {
-		RunAsNonRoot *bool  `yaml:"runAsNonRoot"`
-		RunAsUser    *int64 `yaml:"runAsUser"`
-		FSGroup      *int64 `yaml:"fsGroup"`
+		RunAsNonRoot   *bool  `yaml:"runAsNonRoot"`
+		RunAsUser      *int64 `yaml:"runAsUser"`
+		RunAsGroup     *int64 `yaml:"runAsGroup"`
+		FSGroup        *int64 `yaml:"fsGroup"`
+		SeccompProfile struct {
+			Type string `yaml:"type"`
+		} `yaml:"seccompProfile"`
 	} `yaml:"securityContext"`
 	Containers []container `yaml:"containers"`
 	Volumes    []struct {
@@ -301,6 +306,15 @@ func TestKubernetesManifests(t *testing.T) {
 	if c.Image == "" {
 		t.Error("container has no image")
 	}
+	// The user is the image's (`make test-image` checks the image runs as it,
+	// with this hardening), and the tag the one `make image` gives.
+	checkImageUser(t, pod)
+	if got := pod.SecurityContext.SeccompProfile.Type; got != "RuntimeDefault" {
+		t.Errorf("pod seccompProfile type %q, want RuntimeDefault", got)
+	}
+	if version := strings.TrimSpace(readRepoFile(t, "VERSION")); !strings.HasSuffix(c.Image, "/vocode_exporter:"+version) {
+		t.Errorf("container image %q, want <registry>/vocode_exporter:%s as make image tags it", c.Image, version)
+	}
 
 	// The metrics port and probes.
 	var portName string
@@ -357,6 +371,30 @@ func TestKubernetesManifests(t *testing.T) {
 		t.Errorf("ServiceMonitor path %q, want /metrics", ep.Path)
 	}
 	checkIntervalAndTimeout(t, "ServiceMonitor", ep.Interval, ep.ScrapeTimeout)
+}
+
+// checkImageUser wants the pod's runAsUser and runAsGroup, where set, to be
+// the Dockerfile's USER: another uid could not read what the image's user owns.
+func checkImageUser(t *testing.T, pod podSpec) {
+	t.Helper()
+	user, ok := last[*instructions.UserCommand](loadDockerfile(t, testBuildArgs).final())
+	if !ok {
+		t.Fatal("the Dockerfile's final stage has no USER")
+	}
+	uid, gid, _ := strings.Cut(user.User, ":")
+	sc := pod.SecurityContext
+	for _, c := range []struct {
+		name  string
+		got   *int64
+		image string
+	}{{"runAsUser", sc.RunAsUser, uid}, {"runAsGroup", sc.RunAsGroup, gid}} {
+		if c.got != nil && c.image != "" && fmt.Sprint(*c.got) != c.image {
+			t.Errorf("pod %s %d, but the image's USER is %s", c.name, *c.got, user.User)
+		}
+	}
+	if sc.FSGroup != nil && gid != "" && fmt.Sprint(*sc.FSGroup) != gid {
+		t.Errorf("pod fsGroup %d is not the image's group (USER %s): the key file would not be readable", *sc.FSGroup, user.User)
+	}
 }
 
 // checkIntervalAndTimeout wants both set, the timeout leaving the exporter
