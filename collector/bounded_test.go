@@ -61,7 +61,7 @@ func TestEveryWalkEndsByItsOwnDeadline(t *testing.T) {
 	timed := &timedAPI{api: api}
 	srv := httptest.NewServer(timed)
 	ctx, cancel := context.WithCancel(context.Background())
-	set := newSet(t, ctx, account.Options{
+	set := newSet(ctx, t, account.Options{
 		Load:        func() (*config.Config, error) { return config.FromFlags(srv.URL, "", vocodetest.DefaultAPIKey) },
 		WalkTimeout: walkTimeout,
 		Client:      vocode.Options{Backoff: time.Millisecond},

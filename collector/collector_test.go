@@ -51,7 +51,7 @@ func newCollectingFixture(t *testing.T, name string, enabled account.Enabled, co
 	f.setConfig(t, entry(name, f.api))
 	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
-	f.accounts = newSet(t, ctx, account.Options{
+	f.accounts = newSet(ctx, t, account.Options{
 		Load: func() (*config.Config, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
@@ -77,7 +77,7 @@ func newCollectingFixture(t *testing.T, name string, enabled account.Enabled, co
 
 // newSet is account.NewSet with the exporter's metrics, and a walk timeout
 // of 10 s unless o sets one.
-func newSet(t *testing.T, ctx context.Context, o account.Options) *account.Set {
+func newSet(ctx context.Context, t *testing.T, o account.Options) *account.Set {
 	t.Helper()
 	if o.WalkTimeout == 0 {
 		o.WalkTimeout = 10 * time.Second

@@ -173,7 +173,7 @@ func TestBudgetAcrossAccounts(t *testing.T) {
 	f.setConfig(t, entries...)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	f.accounts = newSet(t, ctx, account.Options{
+	f.accounts = newSet(ctx, t, account.Options{
 		Load: func() (*config.Config, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()

@@ -1,6 +1,7 @@
 package vocode
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -162,7 +163,7 @@ func TestRejectedParameter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		_, named := errorDetail(strings.NewReader(tt.body))
-		if got := rejectedParameter(named); got != tt.want {
+		if got := rejectedParameter(named); !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
 			t.Errorf("%s: %v, want %v", tt.body, got, tt.want)
 		}
 	}

@@ -20,7 +20,11 @@ type peak struct{ now, most atomic.Int64 }
 
 func (p *peak) add(n int64) {
 	v := p.now.Add(n)
-	for m := p.most.Load(); v > m && !p.most.CompareAndSwap(m, v); m = p.most.Load() {
+	for {
+		m := p.most.Load()
+		if v <= m || p.most.CompareAndSwap(m, v) {
+			return
+		}
 	}
 }
 

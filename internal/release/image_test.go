@@ -327,8 +327,8 @@ func runLimited(cmd *exec.Cmd, limit time.Duration) (string, error) {
 		return out.String(), err
 	case <-time.After(limit):
 		_ = cmd.Process.Kill()
-		<-done
-		return out.String(), fmt.Errorf("not done after %v", limit)
+		waitErr := <-done // killed: its error only says so
+		return out.String(), fmt.Errorf("not done after %v (%w)", limit, waitErr)
 	}
 }
 
