@@ -75,26 +75,40 @@ version: build ## Build, then print the binary's --version.
 # linking its own while the other modules compile.
 E2E_BINARY := $(CURDIR)/.tools/e2e/$(BINARY)
 
-# The steps of make test, two at a time: each module's tests spend much of
-# their time waiting (on processes, timeouts, the browser) while another
-# module compiles. Each go test vets what it compiles (-vet=all: go vet's
-# full set of checks), so no separate go vet pass compiles it all again;
-# the modules without tests (internal/bench) are only vetted.
-TEST_STEPS     := test-race test-dashboards test-release test-browser test-rules test-vet-untested
+# make test runs its steps two at a time, in two phases. The first compiles
+# and vets what every module's tests need (-run '^$$' runs none of them),
+# and runs the release module's tests, whose builds are compilations too.
+# The second runs the other tests from the build cache, so that the
+# timing-sensitive end-to-end tests do not share the two cores with a
+# compiler, while each waits (on processes, timeouts, the browser) next to
+# another. Each go test vets what it compiles (-vet=all: go vet's full set
+# of checks), so no separate go vet pass compiles it all again; the modules
+# without tests (internal/bench) are only vetted.
+TEST_COMPILE   := test-e2e-binary test-race-compile test-release test-dashboards-compile test-browser-compile
+TEST_RUN       := test-race test-dashboards test-browser test-rules test-vet-untested
 TESTED_MODULES := dashboards/dashboardtest internal/release status/statustest
+TEST_PARALLEL  := $(MAKE) --no-print-directory -j2 --output-sync=target
 
 .PHONY: test
 # Tests that need promtool or Prometheus fail instead of skipping under make test.
 test: export VOCODE_E2E_REQUIRE_PROMETHEUS = 1
 test: test-tools ## Vet every module and run its tests: the exporter's with -race, rules, dashboards, release checks, the browser test.
-	$(GO) build -o $(E2E_BINARY) .
-	VOCODE_E2E_BINARY=$(E2E_BINARY) $(MAKE) --no-print-directory -j2 --output-sync=target $(TEST_STEPS)
+	$(TEST_PARALLEL) $(TEST_COMPILE)
+	VOCODE_E2E_BINARY=$(E2E_BINARY) $(TEST_PARALLEL) $(TEST_RUN)
 
 .PHONY: test-race
 test-race: ## The exporter's Go tests with -race, vetted.
 	CGO_ENABLED=1 $(GO) test -race -vet=all -count=1 ./...
 
-.PHONY: test-vet-untested
+.PHONY: test-e2e-binary test-race-compile test-dashboards-compile test-browser-compile test-vet-untested
+test-e2e-binary:
+	$(GO) build -o $(E2E_BINARY) .
+test-race-compile:
+	CGO_ENABLED=1 $(GO) test -race -vet=all -count=1 -run '^$$' ./...
+test-dashboards-compile:
+	cd dashboards/dashboardtest && $(GO) test -vet=all -count=1 -run '^$$' ./...
+test-browser-compile:
+	cd status/statustest && $(GO) test -vet=all -count=1 -run '^$$' ./...
 test-vet-untested:
 	@set -e; for m in $(filter-out $(TESTED_MODULES),$(SUB_MODULES)); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...); done
 
