@@ -75,26 +75,30 @@ version: build ## Build, then print the binary's --version.
 # linking its own while the other modules compile.
 E2E_BINARY := $(CURDIR)/.tools/e2e/$(BINARY)
 
-# make test runs its steps two at a time, in two phases. The first compiles
-# and vets what every module's tests need (-run '^$$' runs none of them),
-# and runs the release module's tests, whose builds are compilations too.
-# The second runs the other tests from the build cache, so that the
-# timing-sensitive end-to-end tests do not share the two cores with a
-# compiler, while each waits (on processes, timeouts, the browser) next to
-# another. Each go test vets what it compiles (-vet=all: go vet's full set
-# of checks), so no separate go vet pass compiles it all again; the modules
-# without tests (internal/bench) are only vetted.
-TEST_COMPILE   := test-e2e-binary test-race-compile test-release test-dashboards-compile test-browser-compile
-TEST_RUN       := test-race test-dashboards test-browser test-rules test-vet-untested
+# make test runs in three phases. The first, two steps at a time, compiles
+# and vets what every module's tests need (-run '^$' runs none of them),
+# and runs the steps whose work is compiling or that do not depend on time:
+# the release module's tests (their builds are compilations too), the rule
+# tests, the vetting of modules without tests (internal/bench). The second
+# runs the dashboard and browser tests next to each other, as both mostly
+# wait (on Prometheus, on the browser). The last runs the exporter's tests
+# from the build cache, alone: their load test's heap check fails when the
+# cores are busy with something else. Each go test vets what it compiles
+# (-vet=all: go vet's full set of checks), so no separate go vet pass
+# compiles it all again.
+TEST_COMPILE   := test-e2e-binary test-race-compile test-release test-dashboards-compile test-browser-compile test-rules test-vet-untested
+TEST_WAITING   := test-dashboards test-browser
 TESTED_MODULES := dashboards/dashboardtest internal/release status/statustest
 TEST_PARALLEL  := $(MAKE) --no-print-directory -j2 --output-sync=target
 
 .PHONY: test
 # Tests that need promtool or Prometheus fail instead of skipping under make test.
 test: export VOCODE_E2E_REQUIRE_PROMETHEUS = 1
+test: export VOCODE_E2E_BINARY = $(E2E_BINARY)
 test: test-tools ## Vet every module and run its tests: the exporter's with -race, rules, dashboards, release checks, the browser test.
 	$(TEST_PARALLEL) $(TEST_COMPILE)
-	VOCODE_E2E_BINARY=$(E2E_BINARY) $(TEST_PARALLEL) $(TEST_RUN)
+	$(TEST_PARALLEL) $(TEST_WAITING)
+	$(MAKE) --no-print-directory test-race
 
 .PHONY: test-race
 test-race: ## The exporter's Go tests with -race, vetted.
