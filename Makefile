@@ -73,14 +73,52 @@ build: ## Build ./vocode_exporter (static, with version information).
 version: build ## Build, then print the binary's --version.
 	./$(BINARY) --version
 
+# The exporter that the end-to-end tests of every module run: make test
+# builds it once with a plain go build and hands it to them in
+# VOCODE_E2E_BINARY (internal/e2e's Build), rather than each test binary
+# linking its own while the other modules compile.
+E2E_BINARY := $(CURDIR)/.tools/e2e/$(BINARY)
+
+# make test runs in three phases. The first, two steps at a time, compiles
+# and vets what every module's tests need (-run '^$' runs none of them),
+# and runs the steps whose work is compiling or that do not depend on time:
+# the release module's tests (their builds are compilations too), the rule
+# tests, the vetting of modules without tests (internal/bench). The second
+# runs the dashboard and browser tests next to each other, as both mostly
+# wait (on Prometheus, on the browser). The last runs the exporter's tests
+# from the build cache, alone: their load test's heap check fails when the
+# cores are busy with something else. Each go test vets what it compiles
+# (-vet=all: go vet's full set of checks), so no separate go vet pass
+# compiles it all again.
+TEST_COMPILE   := test-e2e-binary test-race-compile test-release test-dashboards-compile test-browser-compile test-rules test-vet-untested
+TEST_WAITING   := test-dashboards test-browser
+TESTED_MODULES := dashboards/dashboardtest internal/release status/statustest
+TEST_PARALLEL  := $(MAKE) --no-print-directory -j2 --output-sync=target
+
 .PHONY: test
 # Tests that need promtool or Prometheus fail instead of skipping under make test.
 test: export VOCODE_E2E_REQUIRE_PROMETHEUS = 1
-test: test-tools ## Vet every module, run the exporter's tests with -race, then rules, dashboards, release checks, the browser test.
-	$(GO) vet ./...
-	@set -e; for m in $(SUB_MODULES); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...); done
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
-	$(MAKE) test-rules test-dashboards test-release test-browser
+test: export VOCODE_E2E_BINARY = $(E2E_BINARY)
+test: test-tools ## Vet every module and run its tests: the exporter's with -race, rules, dashboards, release checks, the browser test.
+	$(TEST_PARALLEL) $(TEST_COMPILE)
+	$(TEST_PARALLEL) $(TEST_WAITING)
+	$(MAKE) --no-print-directory test-race
+
+.PHONY: test-race
+test-race: ## The exporter's Go tests with -race, vetted.
+	CGO_ENABLED=1 $(GO) test -race -vet=all -count=1 ./...
+
+.PHONY: test-e2e-binary test-race-compile test-dashboards-compile test-browser-compile test-vet-untested
+test-e2e-binary:
+	$(GO) build -o $(E2E_BINARY) .
+test-race-compile:
+	CGO_ENABLED=1 $(GO) test -race -vet=all -count=1 -run '^$$' ./...
+test-dashboards-compile:
+	cd dashboards/dashboardtest && $(GO) test -vet=all -count=1 -run '^$$' ./...
+test-browser-compile:
+	cd status/statustest && $(GO) test -vet=all -count=1 -run '^$$' ./...
+test-vet-untested:
+	@set -e; for m in $(filter-out $(TESTED_MODULES),$(SUB_MODULES)); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...); done
 
 .PHONY: test-tools
 test-tools: ## Install Debian's prometheus (promtool and a real server) and chromium when missing.
@@ -106,11 +144,11 @@ test-rules: ## promtool: check the alerting rules and run their unit tests.
 
 .PHONY: test-dashboards
 test-dashboards: ## Dashboard tests (their own Go module).
-	cd dashboards/dashboardtest && $(GO) test -count=1 ./...
+	cd dashboards/dashboardtest && $(GO) test -vet=all -count=1 ./...
 
 .PHONY: test-release
 test-release: ## Dockerfile, .dockerignore, VERSION, CHANGELOG and examples/ checks (their own Go module).
-	cd internal/release && $(GO) test -count=1 -skip '^TestReleaseArchives$$' ./...
+	cd internal/release && $(GO) test -vet=all -count=1 -skip '^TestReleaseArchives$$' ./...
 
 # Two release builds, byte for byte the same, and their archives checked: a
 # cross-build of four platforms, about two minutes from cold caches, so it
@@ -122,7 +160,7 @@ test-release-archives: ## make release twice, and its archives, sums and binarie
 .PHONY: test-browser
 test-browser: ## The status page in Debian's chromium (its own Go module); keeps a screenshot in test-artifacts/.
 	mkdir -p $(ARTIFACTS_DIR)
-	cd status/statustest && $(GO) test -count=1 -artifacts -outputdir=$(ARTIFACTS_DIR) -v ./...
+	cd status/statustest && $(GO) test -vet=all -count=1 -artifacts -outputdir=$(ARTIFACTS_DIR) -v ./...
 
 .PHONY: lint
 lint: golangci-lint ## golangci-lint on every Go module of the tree.

@@ -28,16 +28,30 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
+// BinaryEnv names the environment variable that gives Build a binary
+// already built from this tree: `make test` builds the exporter once with a
+// plain go build and hands it to every test module, instead of each test
+// binary linking its own while the others compile.
+const BinaryEnv = "VOCODE_E2E_BINARY"
+
 var (
 	buildOnce sync.Once
-	buildPath string
+	buildPath string // built here, so removed by Main
+	binPath   string
 	buildErr  error
 )
 
-// Build compiles the exporter once per test binary and returns its path.
+// Build compiles the exporter once per test binary and returns its path;
+// with BinaryEnv set it returns that binary instead.
 func Build(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		if p := os.Getenv(BinaryEnv); p != "" {
+			if buildErr = checkBinary(p); buildErr == nil {
+				binPath = p
+			}
+			return
+		}
 		dir, err := os.MkdirTemp("", "vocode-e2e-")
 		if err != nil {
 			buildErr = err
@@ -48,12 +62,31 @@ func Build(t testing.TB) string {
 		cmd.Dir = RepoRoot()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
+			return
 		}
+		binPath = buildPath
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	return buildPath
+	return binPath
+}
+
+// checkBinary says why p, the value of BinaryEnv, cannot be the exporter.
+func checkBinary(p string) error {
+	// Each test runs in its own package's directory: a relative path would
+	// name a different file in each.
+	if !filepath.IsAbs(p) {
+		return fmt.Errorf("%s=%s is not an absolute path", BinaryEnv, p)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", BinaryEnv, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s=%s is not an executable file", BinaryEnv, p)
+	}
+	return nil
 }
 
 // RequireEnv names the environment variable that turns a missing tool into
