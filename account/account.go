@@ -264,7 +264,7 @@ func (a *Account) run(f *flight) {
 	}
 	wg.Wait()
 	o := f.sofar()
-	status := newWalkStatus(o, a.calls.Window, time.Since(start))
+	status := newWalkStatus(o, time.Since(start))
 
 	a.mu.Lock()
 	if a.flight == f {
@@ -334,6 +334,3 @@ func (a *Account) report(o Outcome) {
 		a.lastReason[name] = reason
 	}
 }
-
-// CallsWindow is the window the calls collector counts over.
-func (a *Account) CallsWindow() time.Duration { return a.calls.Window }

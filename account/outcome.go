@@ -112,10 +112,10 @@ func timed[T any](f func() (T, error)) Part[T] {
 	return Part[T]{Ran: true, Value: v, Err: err, Duration: time.Since(start)}
 }
 
-func newWalkStatus(o Outcome, window time.Duration, took time.Duration) *WalkStatus {
+func newWalkStatus(o Outcome, took time.Duration) *WalkStatus {
 	s := &WalkStatus{Ended: time.Now(), Duration: took, Failed: map[string]vocode.Reason{}}
 	if cs := o.Calls; cs.Ran && cs.Err == nil {
-		c := &CallCounts{Errors: cs.Value.ByStatus["error"], Window: window, Truncated: cs.Value.Truncated}
+		c := &CallCounts{Errors: cs.Value.ByStatus["error"], Window: cs.Value.Window, Truncated: cs.Value.Truncated}
 		for _, n := range cs.Value.ByStatus {
 			c.Total += n
 		}

@@ -49,7 +49,8 @@ type Options struct {
 	Load func() (*config.Config, error)
 	// Enabled says what a walk reads besides the connection list.
 	Enabled Enabled
-	// Calls says which calls a walk counts when Enabled.Calls.
+	// Calls says which calls a walk counts when Enabled.Calls; its zero
+	// fields take vocode's defaults.
 	Calls vocode.CallsQuery
 	// WalkTimeout is the longest one walk may take, fixed when the walk
 	// starts; it must be positive (--vocode.timeout).
@@ -77,12 +78,6 @@ func NewSet(base context.Context, o Options) (*Set, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Calls.Window <= 0 {
-		o.Calls.Window = vocode.DefaultCallsWindow
-	}
-	if o.Calls.MaxPages <= 0 {
-		o.Calls.MaxPages = vocode.DefaultCallsMaxPages
 	}
 	if o.Client.Transport == nil {
 		t := vocode.NewTransport(o.Client)

@@ -44,7 +44,7 @@ type benchFixed struct {
 }
 
 func (f benchFixed) Describe(ch chan<- *prometheus.Desc) { (&Collector{}).Describe(ch) }
-func (f benchFixed) Collect(ch chan<- prometheus.Metric) { emit(ch, f.account, nil, 0, f.outcome) }
+func (f benchFixed) Collect(ch chan<- prometheus.Metric) { emit(ch, f.account, nil, f.outcome) }
 
 // BenchmarkCollect10k measures the exporter's own work for an account of
 // 10,000 connections.

@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"time"
-
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vocode-exporter/vocode_exporter/vocode"
@@ -13,11 +11,11 @@ import (
 // API documents is present, 0 when no call has it, so that a ratio in an
 // alert has both sides; other appears only when a call had a value outside
 // the API's lists. Nothing of a call but these counts is exported.
-func emitCalls(ch chan<- prometheus.Metric, acct string, window time.Duration, s *vocode.CallStats) {
+func emitCalls(ch chan<- prometheus.Metric, acct string, s *vocode.CallStats) {
 	emitCounts(ch, callsDesc, acct, vocode.CallStatuses, s.ByStatus)
 	emitCounts(ch, callOutcomesDesc, acct, vocode.CallOutcomes, s.ByOutcome)
 	emitCounts(ch, callsInProgressDesc, acct, vocode.CallStages, s.InProgress)
-	ch <- prometheus.MustNewConstMetric(callsWindowDesc, prometheus.GaugeValue, window.Seconds(), acct)
+	ch <- prometheus.MustNewConstMetric(callsWindowDesc, prometheus.GaugeValue, s.Window.Seconds(), acct)
 	ch <- prometheus.MustNewConstMetric(callsTruncatedDesc, prometheus.GaugeValue, boolValue(s.Truncated), acct)
 	if !s.Newest.IsZero() {
 		ch <- prometheus.MustNewConstMetric(callLastStartDesc, prometheus.GaugeValue, float64(s.Newest.UnixNano())/1e9, acct)

@@ -43,7 +43,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	var wg sync.WaitGroup
 	for _, a := range c.accounts {
 		wg.Go(func() {
-			emit(ch, a.Name(), a.Expected(), a.CallsWindow(), a.Scrape(c.ctx))
+			emit(ch, a.Name(), a.Expected(), a.Scrape(c.ctx))
 			a.Recorder().Collect(ch)
 		})
 	}
@@ -53,7 +53,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // emit sends one account's series for one scrape. Each collector's series
 // come only from its own success: partial counts would make an outage look
 // like lost connections or numbers.
-func emit(ch chan<- prometheus.Metric, acct string, expected map[string]int, window time.Duration, o account.Outcome) {
+func emit(ch chan<- prometheus.Metric, acct string, expected map[string]int, o account.Outcome) {
 	emitCollector(ch, acct, account.CollectorConnections, o.Connections.Err, o.Connections.Duration)
 	if o.Usage.Ran {
 		emitCollector(ch, acct, account.CollectorUsage, o.Usage.Err, o.Usage.Duration)
@@ -70,7 +70,7 @@ func emit(ch chan<- prometheus.Metric, acct string, expected map[string]int, win
 	if o.Calls.Ran {
 		emitCollector(ch, acct, account.CollectorCalls, o.Calls.Err, o.Calls.Duration)
 		if o.Calls.Err == nil {
-			emitCalls(ch, acct, window, o.Calls.Value)
+			emitCalls(ch, acct, o.Calls.Value)
 		}
 	}
 	// What the configuration expects is known whatever the API answers.

@@ -53,6 +53,9 @@ type CallsQuery struct {
 
 // CallStats is what one walk of the calls list counted.
 type CallStats struct {
+	// Window is the window the counts cover: CallsQuery.Window, or its
+	// default.
+	Window time.Duration
 	// ByStatus counts calls by status: every CallStatuses key is present,
 	// CallOther only when such a call was seen.
 	ByStatus map[string]int
@@ -264,7 +267,7 @@ func (c *Client) Calls(ctx context.Context, q CallsQuery) (*CallStats, error) {
 	if q.Now != nil {
 		now = q.Now
 	}
-	w := &callsWalk{c: c, since: now().Add(-q.Window), maxPages: q.MaxPages}
+	w := &callsWalk{c: c, window: q.Window, since: now().Add(-q.Window), maxPages: q.MaxPages}
 	for {
 		w.reset(!c.callsUnsorted.Load())
 		err := w.run(ctx)
@@ -290,6 +293,7 @@ func (c *Client) unsorted(why string) {
 // callsWalk is the state of one walk of the calls list.
 type callsWalk struct {
 	c        *Client
+	window   time.Duration
 	since    time.Time // the window's start
 	maxPages int
 	pages    int // every request, across restarts
@@ -307,6 +311,7 @@ func (w *callsWalk) reset(sort bool) {
 	w.seen = map[string]struct{}{}
 	w.last = time.Time{}
 	w.stats = &CallStats{
+		Window:     w.window,
 		ByStatus:   zeroCounts(CallStatuses),
 		ByOutcome:  zeroCounts(CallOutcomes),
 		InProgress: zeroCounts(CallStages),
@@ -342,40 +347,35 @@ func (w *callsWalk) run(ctx context.Context) error {
 	}
 }
 
-// fetch fetches one page; on page 1 it halves the page size while the API
-// rejects it, as the other lists do, and remembers the size that worked.
+// fetch fetches one page; page 1 finds the page size, as every list walk's
+// first page does.
 func (w *callsWalk) fetch(ctx context.Context, page int) (*CallPage, error) {
-	l := &w.c.calls
-	if page == 1 {
-		w.size = int(l.pageSize.Load())
+	if page > 1 {
+		return w.fetchSized(ctx, page)
 	}
-	asked := w.size
-	for {
-		w.pages++
-		w.stats.Pages = w.pages
-		r := l.request(page, w.size)
-		if w.sortQuery {
-			r.query = sortQuery
-		}
-		body, err := w.c.fetch(ctx, r)
-		if err == nil {
-			var p *CallPage
-			if p, err = decodeListPage(w.c, l, body, page); err != nil {
-				return nil, err
-			}
-			if w.size != asked {
-				l.pageSize.Store(int64(w.size))
-				w.c.opts.Logger.Warn("API rejected the page size; using a smaller one from now on",
-					"url", w.c.base.String(), "endpoint", l.endpoint, "rejected", asked, "page_size", w.size)
-			}
-			w.stats.PageSize = w.size
-			return p, nil
-		}
-		if page != 1 || !errors.Is(err, errPageSizeRejected) || w.size <= MinPageSize {
-			return nil, err
-		}
-		w.size = max(w.size/2, MinPageSize)
+	return w.c.calls.firstPage(w.c, func(size int) (*CallPage, error) {
+		w.size = size
+		return w.fetchSized(ctx, 1)
+	})
+}
+
+// fetchSized fetches one page at the walk's page size.
+func (w *callsWalk) fetchSized(ctx context.Context, page int) (*CallPage, error) {
+	w.pages++
+	w.stats.Pages = w.pages
+	r := w.c.calls.request(page, w.size)
+	if w.sortQuery {
+		r.query = sortQuery
 	}
+	body, err := w.c.fetch(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	p, err := decodeListPage(w.c, &w.c.calls, body, page)
+	if err == nil {
+		w.stats.PageSize = w.size
+	}
+	return p, err
 }
 
 // add counts the calls of a page not seen before, and reports whether it

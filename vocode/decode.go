@@ -167,11 +167,19 @@ func labelText(s string) string {
 	if len(s) <= maxLabelBytes {
 		return s
 	}
-	cut := maxLabelBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	return strings.Clone(prefix(s, maxLabelBytes))
+}
+
+// prefix is the longest start of s of at most n bytes that does not cut a
+// rune in two.
+func prefix(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return strings.Clone(s[:cut])
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // stripControl removes control characters from text the API sends that

@@ -64,13 +64,7 @@ func clip(s string) string {
 		return r
 	}, s)
 	if len(s) > maxDetail {
-		cut := maxDetail
-		for cut > 0 && !utf8Start(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
+		s = prefix(s, maxDetail) + "…"
 	}
 	return s
 }
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -127,23 +127,36 @@ func walkList[T listItem](ctx context.Context, c *Client, l *list[T]) (*listing[
 
 // firstPage fetches page 1, halving the page size while the API rejects it.
 func (w *walk[T]) firstPage(ctx context.Context) (*PageOf[T], error) {
-	w.size = int(w.l.pageSize.Load())
-	asked := w.size
+	p, err := w.l.firstPage(w.c, func(size int) (*PageOf[T], error) {
+		w.size = size
+		return w.fetch(ctx, 1)
+	})
+	if err == nil {
+		w.result.pageSize = w.size
+	}
+	return p, err
+}
+
+// firstPage fetches page 1 of l with fetch, at the page size l has learned,
+// halving it while the API rejects it (down to MinPageSize), and remembers
+// and logs once the size that worked. Every list walk starts here.
+func (l *list[T]) firstPage(c *Client, fetch func(size int) (*PageOf[T], error)) (*PageOf[T], error) {
+	size := int(l.pageSize.Load())
+	asked := size
 	for {
-		p, err := w.fetch(ctx, 1)
+		p, err := fetch(size)
 		if err == nil {
-			if w.size != asked {
-				w.l.pageSize.Store(int64(w.size))
-				w.c.opts.Logger.Warn("API rejected the page size; using a smaller one from now on",
-					"url", w.c.base.String(), "endpoint", w.l.endpoint, "rejected", asked, "page_size", w.size)
+			if size != asked {
+				l.pageSize.Store(int64(size))
+				c.opts.Logger.Warn("API rejected the page size; using a smaller one from now on",
+					"url", c.base.String(), "endpoint", l.endpoint, "rejected", asked, "page_size", size)
 			}
-			w.result.pageSize = w.size
 			return p, nil
 		}
-		if !errors.Is(err, errPageSizeRejected) || w.size <= MinPageSize {
+		if !errors.Is(err, errPageSizeRejected) || size <= MinPageSize {
 			return nil, err
 		}
-		w.size = max(w.size/2, MinPageSize)
+		size = max(size/2, MinPageSize)
 	}
 }
 
@@ -204,8 +217,8 @@ func decodeListPage[T listItem](c *Client, l *list[T], body *bytes.Buffer, page 
 // client's request slots bound the requests in flight for the account,
 // whatever else it walks at the same time; the walk itself keeps at most
 // Concurrency pages between launch and fetched, so that a long list costs
-// a few goroutines, not one per page, and pages ask for slots in order. It returns the last page it added
-// and its number.
+// a few goroutines, not one per page, and pages ask for slots in order.
+// It returns the last page it added and its number.
 //
 // A total that overstates the list sends it past the list's end, where the
 // API may answer anything, so the outcome is decided in page order: by the
