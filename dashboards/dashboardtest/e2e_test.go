@@ -373,6 +373,14 @@ scrape_configs:%s`, jsonString(abs), scrapeConfigs)
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return runPrometheus(t, bin, cfgPath, flags...)
+}
+
+// runPrometheus runs Prometheus with the configuration file at cfgPath on a
+// free loopback port, with storage of its own, until the test ends.
+func runPrometheus(t *testing.T, bin, cfgPath string, flags ...string) *prometheus {
+	t.Helper()
+	dir := t.TempDir()
 	addr := e2e.FreeAddr(t)
 	cmd := exec.Command(bin, append([]string{
 		"--config.file=" + cfgPath,

@@ -83,7 +83,8 @@ func (c manyCase) floor(latency time.Duration, budget int) time.Duration {
 // manyFlagValues holds the flags until they are parsed.
 type manyFlagValues struct {
 	enabled          *bool
-	accounts, conns  *int
+	accounts         *string
+	conns            *int
 	bigAccounts, big *int
 	latency          *time.Duration
 	budget, runs     *int
@@ -92,9 +93,10 @@ type manyFlagValues struct {
 
 func manyFlags() *manyFlagValues {
 	return &manyFlagValues{
-		enabled:  flag.Bool("many", true, "measure many accounts served by one exporter, through /metrics and /probe"),
-		accounts: flag.Int("many-accounts", 1000, "accounts of the small-account rows (/metrics and /probe)"),
-		conns:    flag.Int("many-connections", 5, "connections of each account in the small-account rows"),
+		enabled: flag.Bool("many", true, "measure many accounts served by one exporter, through /metrics and /probe"),
+		accounts: flag.String("many-accounts", "1000",
+			"accounts of the small-account rows (/metrics and /probe), comma separated; with several counts, peak RSS and CPU are fitted against the accounts"),
+		conns: flag.Int("many-connections", 5, "connections of each account in the small-account rows"),
 		bigAccounts: flag.Int("many-large-accounts", 300,
 			"accounts of the large-account row (/metrics); 0 leaves the row out"),
 		big:     flag.Int("many-large-connections", 370, "connections of each account in the large-account row"),
@@ -107,15 +109,18 @@ func manyFlags() *manyFlagValues {
 }
 
 func (f *manyFlagValues) options() (manyOptions, error) {
-	if *f.accounts < 1 || *f.conns < 1 || *f.big < 1 || *f.budget < 1 || *f.latency <= 0 {
+	counts, err := parseInts(*f.accounts)
+	if err != nil {
+		return manyOptions{}, fmt.Errorf("--many-accounts: %w", err)
+	}
+	if *f.conns < 1 || *f.big < 1 || *f.budget < 1 || *f.latency <= 0 {
 		return manyOptions{}, fmt.Errorf("--many-accounts, --many-connections, --many-large-connections, --many-budget " +
 			"and --many-latency must be above zero (the floor is counted in latencies)")
 	}
 	o := manyOptions{enabled: *f.enabled, latency: *f.latency, budget: *f.budget,
 		runs: max(*f.runs, 1), baseline: *f.baseline}
-	o.cases = []manyCase{
-		{accounts: *f.accounts, conns: *f.conns},
-		{accounts: *f.accounts, conns: *f.conns, probe: true},
+	for _, n := range counts {
+		o.cases = append(o.cases, manyCase{accounts: n, conns: *f.conns}, manyCase{accounts: n, conns: *f.conns, probe: true})
 	}
 	if *f.bigAccounts > 0 {
 		o.cases = append(o.cases, manyCase{accounts: *f.bigAccounts, conns: *f.big})
@@ -157,6 +162,7 @@ type manyRun struct {
 	peak     int           // the fake's most requests in flight
 	requests int           // requests the fake served
 	rss      int64         // the exporter's VmHWM
+	cpu      time.Duration // the exporter's user and system CPU time over the scrape or probes
 	up       int           // accounts answered 200 with vocode_up 1 (for a probe: its own, and only its own)
 }
 
@@ -213,9 +219,9 @@ func benchMany(o manyOptions, given string, b bins) ([]*manyRow, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%v, %s: %w", c, r.v.name, err)
 				}
-				fmt.Fprintf(os.Stderr, "%v (floor %v), max walk %v, peak in flight %d, %d requests, RSS %s, %d/%d up\n",
+				fmt.Fprintf(os.Stderr, "%v (floor %v), max walk %v, peak in flight %d, %d requests, RSS %s, CPU %v, %d/%d up\n",
 					run.wall.Round(time.Millisecond), c.floor(o.latency, r.budget), run.maxWalk.Round(time.Millisecond),
-					run.peak, run.requests, mib(float64(run.rss)), run.up, c.accounts)
+					run.peak, run.requests, mib(float64(run.rss)), run.cpu, run.up, c.accounts)
 				r.runs = append(r.runs, run)
 			}
 		}
@@ -289,6 +295,10 @@ func runMany(r *manyRow, o manyOptions, data []vocodetest.Connection) (manyRun, 
 	}
 	defer exp.stop()
 	api.ResetStats()
+	cpuBefore, err := cpuTime(exp.cmd.Process.Pid)
+	if err != nil {
+		return run, err
+	}
 
 	if r.c.probe {
 		run, err = probeAll(exp, names)
@@ -300,6 +310,11 @@ func runMany(r *manyRow, o manyOptions, data []vocodetest.Connection) (manyRun, 
 	}
 	st := api.Stats()
 	run.peak, run.requests = st.MaxInFlight, st.Requests
+	cpuAfter, err := cpuTime(exp.cmd.Process.Pid)
+	if err != nil {
+		return run, err
+	}
+	run.cpu = cpuAfter - cpuBefore
 	run.rss, err = peakRSS(exp.cmd.Process.Pid)
 	return run, err
 }
@@ -438,11 +453,12 @@ func writeMany(w io.Writer, o manyOptions, rows []*manyRow) {
 		"Each run starts a fresh exporter and scrapes it once, no warm-up (/probe: one probe per account, all sent at once). "+
 		"Floor: the larger of one account's walk and ceil(requests / budget) x latency. %s\n\n",
 		o.latency, manyPageSize, manyConcurrency, o.budget, runs)
-	fmt.Fprintln(w, "| scrape | exporter | budget | requests | wall | wall/floor | floor | max walk | fake's peak in flight | peak RSS | answered with vocode_up 1 |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| scrape | exporter | budget | requests | wall | wall/floor | floor | max walk | fake's peak in flight | peak RSS | exporter CPU | answered with vocode_up 1 |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
 		writeManyRow(w, o, r)
 	}
+	writeFits(w, rows)
 	for _, r := range rows {
 		if peak := slices.MaxFunc(r.runs, func(a, b manyRun) int { return a.peak - b.peak }).peak; r.budget > 0 && peak > r.budget {
 			fmt.Fprintf(w, "\n**The budget did not hold**: %v, %s: %d requests in flight, budget %d.\n", r.c, r.v.name, peak, r.budget)
@@ -462,13 +478,14 @@ func writeManyRow(w io.Writer, o manyOptions, r *manyRow) {
 	rss := collect(r.runs, func(m manyRun) float64 { return float64(m.rss) })
 	peaks := collect(r.runs, func(m manyRun) float64 { return float64(m.peak) })
 	reqs := collect(r.runs, func(m manyRun) float64 { return float64(m.requests) })
+	cpu := collect(r.runs, func(m manyRun) float64 { return float64(m.cpu) })
 	ups := collect(r.runs, func(m manyRun) float64 { return float64(m.up) })
 	msf := func(v float64) string { return ms(time.Duration(v)) }
 	ratiof := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "x" }
 	count := func(v float64) string { return strconv.Itoa(int(v)) }
-	fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s of %d |\n",
+	fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s of %d |\n",
 		r.c, r.v.name, budget, spread(reqs, count), spread(walls, msf), spread(ratios, ratiof), ms(floor),
-		spread(maxWalks, msf), spreadMax(peaks, count), spread(rss, mib), spreadMin(ups, count), r.c.accounts)
+		spread(maxWalks, msf), spreadMax(peaks, count), spread(rss, mib), spread(cpu, msf), spreadMin(ups, count), r.c.accounts)
 }
 
 func collect(runs []manyRun, f func(manyRun) float64) []float64 {
