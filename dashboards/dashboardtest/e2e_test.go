@@ -168,6 +168,8 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() && os.Getenv(e2e.RequireEnv) != "1" {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
+	// Side by side with TestShards: both mostly wait for scrapes.
+	t.Parallel()
 	_, dash, err := readDashboard()
 	if err != nil {
 		t.Fatal(err)

@@ -26,8 +26,8 @@ import (
 // side by side), so that it is reached, not merely never exceeded.
 const (
 	shardAccounts       = 200
-	shardScrapeInterval = "5s"
-	shardScrapeTimeout  = "5s"
+	shardScrapeInterval = "3s"
+	shardScrapeTimeout  = "3s"
 	shardBudget         = 2
 	shardLatency        = 5 * time.Millisecond
 	shardScrapes        = 3 // samples of vocode_up every account must have
