@@ -242,10 +242,17 @@ image-tools: ## Install Debian's podman, buildah, runc and busybox-static when m
 
 # Builds the unchanged Dockerfile with podman under a temporary root of its
 # own and runs the image (TestImage, internal/release); see README.md.
+# go test passes when -run matches no test ("no tests to run") and when the
+# test skips, so the target also asks the -v output, kept in
+# IMAGE_TEST_LOG, for TestImage's own PASS line.
+IMAGE_TEST_LOG = $(ARTIFACTS_DIR)/test-image.log
 .PHONY: test-image
 test-image: image-tools ## Build the image with podman in a throwaway root, run it hardened against the fake API, inspect it; keeps the build log in test-artifacts/.
 	mkdir -p $(ARTIFACTS_DIR)
-	cd internal/release && VOCODE_TEST_IMAGE=1 $(GO) test -count=1 -timeout 15m -run '^TestImage$$' -artifacts -outputdir=$(ARTIFACTS_DIR) -v ./...
+	cd internal/release && { VOCODE_TEST_IMAGE=1 $(GO) test -count=1 -timeout 15m -run '^TestImage$$' -artifacts -outputdir=$(ARTIFACTS_DIR) -v ./... 2>&1; echo $$? >$(IMAGE_TEST_LOG).exit; } | tee $(IMAGE_TEST_LOG)
+	@test "$$(cat $(IMAGE_TEST_LOG).exit)" = 0
+	@grep -q '^--- PASS: TestImage ' $(IMAGE_TEST_LOG) || \
+		{ echo "make test-image: no '--- PASS: TestImage' in the output ($(IMAGE_TEST_LOG)): the image test did not run" >&2; exit 1; }
 
 .PHONY: clean
 clean: ## Remove build output.
