@@ -43,13 +43,14 @@ func fitLine(xs, ys []float64) (line, bool) {
 func writeFits(w io.Writer, rows []*manyRow) {
 	type key struct {
 		probe   bool
+		spread  time.Duration
 		variant string
 		conns   int
 	}
 	groups := map[key][]*manyRow{}
 	var order []key
 	for _, r := range rows {
-		k := key{r.c.probe, r.v.name, r.c.conns}
+		k := key{r.c.probe, r.c.spread, r.v.name, r.c.conns}
 		if _, seen := groups[k]; !seen {
 			order = append(order, k)
 		}
@@ -57,12 +58,13 @@ func writeFits(w io.Writer, rows []*manyRow) {
 	}
 	header := false
 	for _, k := range order {
-		var accounts, rss, cpu []float64
+		var accounts, rss, rest, cpu []float64
 		var largest *manyRow
 		for _, r := range groups[k] {
 			for _, run := range r.runs {
 				accounts = append(accounts, float64(r.c.accounts))
 				rss = append(rss, float64(run.rss))
+				rest = append(rest, float64(run.restRSS))
 				cpu = append(cpu, float64(run.cpu))
 			}
 			if largest == nil || r.c.accounts > largest.c.accounts {
@@ -74,21 +76,30 @@ func writeFits(w io.Writer, rows []*manyRow) {
 			continue
 		}
 		work, _ := fitLine(accounts, cpu)
+		resting, _ := fitLine(accounts, rest)
 		if !header {
 			fmt.Fprintln(w, "\nPer account, a least-squares line through every run of the rows above against their accounts:")
-			fmt.Fprintln(w, "\n| scrape | exporter | connections per account | runs | peak RSS per account | peak RSS at 0 accounts | exporter CPU per account | accounts answered per second at the largest count |")
-			fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|")
+			fmt.Fprintln(w, "\n| scrape | exporter | connections per account | runs | RSS per configured account, before any scrape | RSS at 0 accounts, before any scrape | peak RSS per account | peak RSS at 0 accounts | exporter CPU per account | accounts answered per second at the largest count |")
+			fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 			header = true
 		}
 		how := "/metrics"
-		if k.probe {
+		switch {
+		case k.spread > 0:
+			how = "/probe, spread over " + k.spread.String()
+		case k.probe:
 			how = "/probe, all at once"
 		}
 		walls := collect(largest.runs, func(m manyRun) float64 { return float64(m.wall) })
 		wall := time.Duration((walls[(len(walls)-1)/2] + walls[len(walls)/2]) / 2)
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %s KiB | %s | %s ms | %s (%d accounts in %s) |\n",
-			how, k.variant, k.conns, len(accounts), strconv.FormatFloat(memory.slope/(1<<10), 'f', 1, 64),
+		rate := fmt.Sprintf("%s (%d accounts in %s)", strconv.FormatFloat(float64(largest.c.accounts)/wall.Seconds(), 'f', 0, 64), largest.c.accounts, ms(wall))
+		if k.spread > 0 {
+			rate = "- (the spread sets it)"
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %s KiB | %s | %s KiB | %s | %s ms | %s |\n",
+			how, k.variant, k.conns, len(accounts), strconv.FormatFloat(resting.slope/(1<<10), 'f', 1, 64), mib(resting.intercept),
+			strconv.FormatFloat(memory.slope/(1<<10), 'f', 1, 64),
 			mib(memory.intercept), strconv.FormatFloat(work.slope/float64(time.Millisecond), 'f', 3, 64),
-			strconv.FormatFloat(float64(largest.c.accounts)/wall.Seconds(), 'f', 0, 64), largest.c.accounts, ms(wall))
+			rate)
 	}
 }

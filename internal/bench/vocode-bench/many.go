@@ -55,6 +55,9 @@ type manyOptions struct {
 type manyCase struct {
 	accounts, conns int
 	probe           bool // one /probe per account instead of one /metrics scrape
+	// spread sends the probes evenly over this time, as Prometheus spreads
+	// its targets over the scrape interval, instead of all at once.
+	spread time.Duration
 }
 
 func (c manyCase) pages() int    { return (c.conns + manyPageSize - 1) / manyPageSize }
@@ -65,7 +68,11 @@ func (c manyCase) String() string {
 	if c.probe {
 		how = "/probe"
 	}
-	return fmt.Sprintf("%s, %d accounts x %d connections", how, c.accounts, c.conns)
+	when := ""
+	if c.spread > 0 {
+		when = ", spread over " + c.spread.String()
+	}
+	return fmt.Sprintf("%s, %d accounts x %d connections%s", how, c.accounts, c.conns, when)
 }
 
 // floor is the least time the walks can take: the walk of one account (page
@@ -74,6 +81,8 @@ func (c manyCase) String() string {
 // an exporter without a budget.
 func (c manyCase) floor(latency time.Duration, budget int) time.Duration {
 	own := time.Duration(1+(c.pages()-1+manyConcurrency-1)/manyConcurrency) * latency
+	// Spread, the last probe is sent at (accounts-1)/accounts of it.
+	own += c.spread / time.Duration(c.accounts) * time.Duration(c.accounts-1)
 	if budget == 0 {
 		return own
 	}
@@ -89,6 +98,8 @@ type manyFlagValues struct {
 	latency          *time.Duration
 	budget, runs     *int
 	baseline         *string
+	spreadAccounts   *string
+	spread           *time.Duration
 }
 
 func manyFlags() *manyFlagValues {
@@ -103,6 +114,9 @@ func manyFlags() *manyFlagValues {
 		latency: flag.Duration("many-latency", 50*time.Millisecond, "latency of the fake API in the many-accounts rows"),
 		budget:  flag.Int("many-budget", 16, "--vocode.max-requests-in-flight of the many-accounts rows"),
 		runs:    flag.Int("many-runs", 5, "runs of each many-accounts row, each with a fresh exporter process"),
+		spreadAccounts: flag.String("many-spread-accounts", "",
+			"accounts of /probe rows whose probes are sent evenly over --many-spread, as Prometheus spreads its targets over the scrape interval; comma separated, empty for none"),
+		spread: flag.Duration("many-spread", time.Minute, "the time over which the --many-spread-accounts rows send their probes"),
 		baseline: flag.String("baseline", "",
 			"another exporter binary (e.g. one built before the request budget) measured next to this one in the many-accounts rows it supports"),
 	}
@@ -121,6 +135,15 @@ func (f *manyFlagValues) options() (manyOptions, error) {
 		runs: max(*f.runs, 1), baseline: *f.baseline}
 	for _, n := range counts {
 		o.cases = append(o.cases, manyCase{accounts: n, conns: *f.conns}, manyCase{accounts: n, conns: *f.conns, probe: true})
+	}
+	if *f.spreadAccounts != "" {
+		spreadCounts, err := parseInts(*f.spreadAccounts)
+		if err != nil || *f.spread <= 0 {
+			return manyOptions{}, fmt.Errorf("--many-spread-accounts needs account counts (%v) and a positive --many-spread", err)
+		}
+		for _, n := range spreadCounts {
+			o.cases = append(o.cases, manyCase{accounts: n, conns: *f.conns, probe: true, spread: *f.spread})
+		}
 	}
 	if *f.bigAccounts > 0 {
 		o.cases = append(o.cases, manyCase{accounts: *f.bigAccounts, conns: *f.big})
@@ -158,10 +181,12 @@ var connectionsOnly = []string{"--no-collector.usage", "--no-collector.numbers"}
 // manyRun is what one run of a row measured.
 type manyRun struct {
 	wall     time.Duration // the scrape, or from the first probe sent to the last answer
+	slowest  time.Duration // the longest a scrape or probe waited for its answer
 	maxWalk  time.Duration // the largest vocode_scrape_duration_seconds
 	peak     int           // the fake's most requests in flight
 	requests int           // requests the fake served
 	rss      int64         // the exporter's VmHWM
+	restRSS  int64         // the exporter's VmRSS when ready, before the first scrape: its accounts configured, none walked
 	cpu      time.Duration // the exporter's user and system CPU time over the scrape or probes
 	up       int           // accounts answered 200 with vocode_up 1 (for a probe: its own, and only its own)
 }
@@ -239,7 +264,10 @@ func benchMany(o manyOptions, given string, b bins) ([]*manyRow, error) {
 func checkFiles(o manyOptions) error {
 	need := 256
 	for _, c := range o.cases {
-		need = max(need, c.accounts*(manyConcurrency+1)+256)
+		// Spread probes are not all open at once.
+		if c.spread == 0 {
+			need = max(need, c.accounts*(manyConcurrency+1)+256)
+		}
 	}
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
@@ -299,9 +327,13 @@ func runMany(r *manyRow, o manyOptions, data []vocodetest.Connection) (manyRun, 
 	if err != nil {
 		return run, err
 	}
+	restRSS, err := statusBytes(exp.cmd.Process.Pid, "VmRSS")
+	if err != nil {
+		return run, err
+	}
 
 	if r.c.probe {
-		run, err = probeAll(exp, names)
+		run, err = probeAll(exp, names, r.c.spread)
 	} else {
 		run, err = scrapeAll(exp, names)
 	}
@@ -314,7 +346,7 @@ func runMany(r *manyRow, o manyOptions, data []vocodetest.Connection) (manyRun, 
 	if err != nil {
 		return run, err
 	}
-	run.cpu = cpuAfter - cpuBefore
+	run.cpu, run.restRSS = cpuAfter-cpuBefore, restRSS
 	run.rss, err = peakRSS(exp.cmd.Process.Pid)
 	return run, err
 }
@@ -344,6 +376,7 @@ func scrapeAll(e *exporter, names []string) (manyRun, error) {
 	start := time.Now()
 	status, raw, err := fetchExposition(e.http, e.url+"/metrics", manyScrapeTimeout)
 	run.wall = time.Since(start)
+	run.slowest = run.wall
 	if err != nil {
 		return run, err
 	}
@@ -360,13 +393,14 @@ func scrapeAll(e *exporter, names []string) (manyRun, error) {
 	return run, nil
 }
 
-// probeAll sends one probe per account, all at once, and waits for the last
-// answer.
-func probeAll(e *exporter, names []string) (manyRun, error) {
+// probeAll sends one probe per account, all at once or evenly over spread,
+// and waits for the last answer.
+func probeAll(e *exporter, names []string, spread time.Duration) (manyRun, error) {
 	var run manyRun
 	type answer struct {
 		ok      bool
 		maxWalk time.Duration
+		took    time.Duration
 		err     error
 	}
 	answers := make([]answer, len(names))
@@ -375,14 +409,17 @@ func probeAll(e *exporter, names []string) (manyRun, error) {
 	for i, n := range names {
 		wg.Go(func() {
 			<-start
+			time.Sleep(spread / time.Duration(len(names)) * time.Duration(i))
+			sent := time.Now()
 			status, raw, err := fetchExposition(e.http, e.url+"/probe?account="+n, manyScrapeTimeout)
+			answers[i].took = time.Since(sent)
 			if err != nil {
 				answers[i].err = err
 				return
 			}
 			x := parseAccounts(raw)
 			// Its own account up, and no other account's series.
-			answers[i] = answer{ok: status == http.StatusOK && x.up[n] == 1 && len(x.accounts) == 1, maxWalk: x.maxWalk}
+			answers[i] = answer{ok: status == http.StatusOK && x.up[n] == 1 && len(x.accounts) == 1, maxWalk: x.maxWalk, took: answers[i].took}
 		})
 	}
 	t0 := time.Now()
@@ -397,6 +434,7 @@ func probeAll(e *exporter, names []string) (manyRun, error) {
 			run.up++
 		}
 		run.maxWalk = max(run.maxWalk, a.maxWalk)
+		run.slowest = max(run.slowest, a.took)
 	}
 	return run, nil
 }
@@ -453,8 +491,8 @@ func writeMany(w io.Writer, o manyOptions, rows []*manyRow) {
 		"Each run starts a fresh exporter and scrapes it once, no warm-up (/probe: one probe per account, all sent at once). "+
 		"Floor: the larger of one account's walk and ceil(requests / budget) x latency. %s\n\n",
 		o.latency, manyPageSize, manyConcurrency, o.budget, runs)
-	fmt.Fprintln(w, "| scrape | exporter | budget | requests | wall | wall/floor | floor | max walk | fake's peak in flight | peak RSS | exporter CPU | answered with vocode_up 1 |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| scrape | exporter | budget | requests | wall | wall/floor | floor | slowest answer | max walk | fake's peak in flight | peak RSS | exporter CPU | answered with vocode_up 1 |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
 		writeManyRow(w, o, r)
 	}
@@ -475,6 +513,7 @@ func writeManyRow(w io.Writer, o manyOptions, r *manyRow) {
 	walls := collect(r.runs, func(m manyRun) float64 { return float64(m.wall) })
 	ratios := collect(r.runs, func(m manyRun) float64 { return float64(m.wall) / float64(floor) })
 	maxWalks := collect(r.runs, func(m manyRun) float64 { return float64(m.maxWalk) })
+	slowest := collect(r.runs, func(m manyRun) float64 { return float64(m.slowest) })
 	rss := collect(r.runs, func(m manyRun) float64 { return float64(m.rss) })
 	peaks := collect(r.runs, func(m manyRun) float64 { return float64(m.peak) })
 	reqs := collect(r.runs, func(m manyRun) float64 { return float64(m.requests) })
@@ -483,9 +522,9 @@ func writeManyRow(w io.Writer, o manyOptions, r *manyRow) {
 	msf := func(v float64) string { return ms(time.Duration(v)) }
 	ratiof := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "x" }
 	count := func(v float64) string { return strconv.Itoa(int(v)) }
-	fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s of %d |\n",
+	fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s of %d |\n",
 		r.c, r.v.name, budget, spread(reqs, count), spread(walls, msf), spread(ratios, ratiof), ms(floor),
-		spread(maxWalks, msf), spreadMax(peaks, count), spread(rss, mib), spread(cpu, msf), spreadMin(ups, count), r.c.accounts)
+		spreadMax(slowest, msf), spread(maxWalks, msf), spreadMax(peaks, count), spread(rss, mib), spread(cpu, msf), spreadMin(ups, count), r.c.accounts)
 }
 
 func collect(runs []manyRun, f func(manyRun) float64) []float64 {
