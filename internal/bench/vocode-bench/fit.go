@@ -62,6 +62,11 @@ func writeFits(w io.Writer, rows []*manyRow) {
 		var largest *manyRow
 		for _, r := range groups[k] {
 			for _, run := range r.runs {
+				// A run that lost accounts is an overload, not a cost
+				// per account.
+				if run.up != r.c.accounts {
+					continue
+				}
 				accounts = append(accounts, float64(r.c.accounts))
 				rss = append(rss, float64(run.rss))
 				rest = append(rest, float64(run.restRSS))
@@ -78,7 +83,7 @@ func writeFits(w io.Writer, rows []*manyRow) {
 		work, _ := fitLine(accounts, cpu)
 		resting, _ := fitLine(accounts, rest)
 		if !header {
-			fmt.Fprintln(w, "\nPer account, a least-squares line through every run of the rows above against their accounts:")
+			fmt.Fprintln(w, "\nPer account, a least-squares line through every run of the rows above against their accounts (runs that did not answer every account with vocode_up 1 left out):")
 			fmt.Fprintln(w, "\n| scrape | exporter | connections per account | runs | RSS per configured account, before any scrape | RSS at 0 accounts, before any scrape | peak RSS per account | peak RSS at 0 accounts | exporter CPU per account | accounts answered per second at the largest count |")
 			fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 			header = true
