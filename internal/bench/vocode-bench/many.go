@@ -138,8 +138,11 @@ func (f *manyFlagValues) options() (manyOptions, error) {
 	}
 	if *f.spreadAccounts != "" {
 		spreadCounts, err := parseInts(*f.spreadAccounts)
-		if err != nil || *f.spread <= 0 {
-			return manyOptions{}, fmt.Errorf("--many-spread-accounts needs account counts (%v) and a positive --many-spread", err)
+		if err != nil {
+			return manyOptions{}, fmt.Errorf("--many-spread-accounts: %w", err)
+		}
+		if *f.spread <= 0 {
+			return manyOptions{}, fmt.Errorf("--many-spread must be positive, got %v", *f.spread)
 		}
 		for _, n := range spreadCounts {
 			o.cases = append(o.cases, manyCase{accounts: n, conns: *f.conns, probe: true, spread: *f.spread})
