@@ -164,6 +164,7 @@ func accountNames() []string {
 // mode, and proves that every dashboard query returns data and every rule
 // evaluates.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel() // beside TestEndToEndCustomConfig: both mostly wait
 	promBin := findPrometheus(t)
 	if testing.Short() && os.Getenv(e2e.RequireEnv) != "1" {
 		t.Skip("end-to-end test skipped in -short mode")
@@ -200,7 +201,7 @@ func TestEndToEnd(t *testing.T) {
 					return
 				}
 			}
-			checkDashboardAndRules(t, prom, dash, rules)
+			checkDashboardAndRules(t, prom, dash, rules, `job="vocode"`)
 
 			// What the alerts make of the real exporter's series: the
 			// accounts whose walks fail are scrape failures, not missing
@@ -233,16 +234,18 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
-// checkDashboardAndRules waits for a few scrapes and an evaluation of every
+// checkDashboardAndRules waits for a few scrapes of every account (their
+// vocode_up series under accounts, a selector) and an evaluation of every
 // rule, then checks that every panel query and recording rule returns data.
-func checkDashboardAndRules(t *testing.T, prom *prometheus, dash *Dashboard, rules []string) {
+// It returns the variables' values.
+func checkDashboardAndRules(t *testing.T, prom *prometheus, dash *Dashboard, rules []string, accounts string) map[string]string {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
 	// "Has data": a few scrapes of every account and one evaluation of
 	// every rule. Rules report health "unknown" until evaluated.
 	waitFor(ctx, t, "five scrapes of every account", func() error {
-		return prom.expectCount(ctx, `count_over_time(vocode_up[1m]) >= 5`, len(fakeAccounts))
+		return prom.expectCount(ctx, fmt.Sprintf(`count_over_time(vocode_up{%s}[1m]) >= 5`, accounts), len(fakeAccounts))
 	})
 	waitFor(ctx, t, "every rule evaluated and healthy", func() error {
 		return prom.rulesHealthy(ctx, rules)
@@ -280,6 +283,7 @@ func checkDashboardAndRules(t *testing.T, prom *prometheus, dash *Dashboard, rul
 		t.Errorf("no data: %s", e)
 	}
 	t.Logf("%d dashboard queries and recording rules returned data", len(queries)-len(empty))
+	return vars
 }
 
 // recordingRules lists the series the rule files record, as queries.
