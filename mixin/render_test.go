@@ -150,10 +150,17 @@ func TestRenderConfig(t *testing.T) {
 	}
 }
 
-// A config that is not jsonnet is an error that says where, not a panic or
-// the defaults.
+// A config that is not jsonnet, or names a field the mixin does not have,
+// is an error that says what is wrong, not a panic or the defaults.
 func TestRenderBadConfig(t *testing.T) {
-	if _, err := Render(`{vocodeSelector: }`); err == nil || !strings.Contains(err.Error(), "render the mixin") {
-		t.Errorf("Render(bad config) = %v, want an error", err)
+	for _, tc := range []struct{ config, want string }{
+		{`{vocodeSelector: }`, "render the mixin"},
+		{`{vocodeSelectr: 'job="x"', showMultiCluster: true}`, "unknown _config field(s) vocodeSelectr"},
+		{`[1]`, "render the mixin"},
+	} {
+		_, err := Render(tc.config)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Render(%s) = %v, want an error with %q", tc.config, err, tc.want)
+		}
 	}
 }
