@@ -46,7 +46,7 @@ func TestREADMEExamples(t *testing.T) {
 			code = "local m = " + code + ";\n{ rules: m.prometheusRules, alerts: m.prometheusAlerts }"
 		}
 		vm := jsonnet.MakeVM()
-		vm.Importer(&vendoredImporter{embedImporter{fsys: Sources}})
+		vm.Importer(&vendoredImporter{embedImporter{fsys: sources}})
 		out, err := vm.EvaluateAnonymousSnippet("README example", code)
 		if err != nil {
 			t.Errorf("example %d: %v\n%s", n+1, err, code)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -56,18 +57,10 @@ func firstDifference(got, want []byte) string {
 			wl = w[i]
 		}
 		if gl != wl {
-			return "line " + itoa(i+1) + ":\n  committed: " + gl + "\n  rendered:  " + wl
+			return "line " + strconv.Itoa(i+1) + ":\n  committed: " + gl + "\n  rendered:  " + wl
 		}
 	}
 	return "(they differ in their final newline)"
-}
-
-func itoa(i int) string {
-	var b []byte
-	for ; i > 0 || len(b) == 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 // TestRenderConfig shows the _config fields reaching the output; the
