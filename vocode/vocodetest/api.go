@@ -223,6 +223,7 @@ type API struct {
 	pendingCalls []Call
 	timeFormat   TimeFormat
 	sortMode     SortMode
+	nulls        NullsOrder
 	arrivals     int
 	arrived      atomic.Int64
 
@@ -409,10 +410,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var newestFirst bool
+	var sort callSort
 	if ep == EndpointCalls {
 		var named bool
-		newestFirst, named = sortAsked(r)
+		sort, named = sortAsked(r)
 		a.mu.Lock()
 		rejected := named && a.sortMode == SortRejected
 		a.mu.Unlock()
@@ -427,7 +428,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if ep == EndpointCalls {
 		a.arrive()
-		_, _ = w.Write(a.callsBody(page, size, newestFirst))
+		_, _ = w.Write(a.callsBody(page, size, sort))
 		return
 	}
 	_, _ = w.Write(a.body(ep, page, size))
