@@ -150,10 +150,10 @@ func TestCalls(t *testing.T) {
 		truncated bool
 		// A truncated walk counts the calls of the window among the first
 		// read of the calls, in the order served.
-		served []vocodetest.Call
-		read   int
-		sorted    bool // the client still trusts the sort after the walk
-		warnings  int
+		served   []vocodetest.Call
+		read     int
+		sorted   bool // the client still trusts the sort after the walk
+		warnings int
 	}{
 		// Sorted, nulls first: the 20 not started open the walk; page 4
 		// reaches calls before the window.
