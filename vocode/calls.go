@@ -187,7 +187,6 @@ func (w *callsWalk) run(ctx context.Context) error {
 		if f.unstarted() {
 			unstarted++
 			if p.HasMore && unstarted >= w.q.MaxUnstartedPages {
-				w.stats.UnstartedTruncated = true
 				if p, start, f, err = w.search(ctx, start); err != nil {
 					return err
 				}
@@ -256,15 +255,27 @@ func (w *callsWalk) unsorted(ctx context.Context, p *CallPage, start, n int) err
 // that the page at offset lo belongs to. It gallops (lo+1, lo+2, lo+4...
 // pages) until a page is not all such calls, then halves the gap: for a
 // block that ends d pages past lo, at most 2*ceil(log2(d))+1 requests. It
-// returns that page, already counted, its offset and facts.
+// returns that page, already counted, its offset and facts. A page past
+// it that the search fetched is fetched again when the walk gets there:
+// calls may have arrived since, and a page kept from before them would
+// leave a gap.
 func (w *callsWalk) search(ctx context.Context, lo int) (*CallPage, int, pageFacts, error) {
 	w.jumped = true
 	var (
-		hi   int
-		hp   *CallPage
-		hf   pageFacts
-		step = 1
+		hi    int
+		hp    *CallPage
+		hf    pageFacts
+		step  = 1
+		from  = lo
+		nulls = 0 // pages of the block the search read
 	)
+	defer func() {
+		// Pages of the block neither read in order nor by the search:
+		// their calls are not counted.
+		if hi/w.size-from/w.size-1 > nulls {
+			w.stats.UnstartedTruncated = true
+		}
+	}()
 	for {
 		probe := lo + step*w.size
 		if probe/w.size+1 > maxPages {
@@ -281,6 +292,7 @@ func (w *callsWalk) search(ctx context.Context, lo int) (*CallPage, int, pageFac
 			break
 		}
 		lo, step = start, step*2
+		nulls++
 	}
 	for hi/w.size-lo/w.size > 1 {
 		w.last = time.Time{}
@@ -290,6 +302,7 @@ func (w *callsWalk) search(ctx context.Context, lo int) (*CallPage, int, pageFac
 		}
 		if f.unstarted() && p.HasMore {
 			lo = start
+			nulls++
 		} else {
 			hi, hp, hf = start, p, f
 		}

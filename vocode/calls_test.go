@@ -21,18 +21,60 @@ import (
 // callsNow is the time the calls tests' windows end at.
 var callsNow = time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
 
-// wantStats counts calls as Calls should, straight from the data set:
-// the calls that started at or after since, or have not started.
+// inWindow tells, straight from a call of the data set, whether Calls
+// should count it (the calls that started at or after since; without a
+// readable start, the calls not finished and the finished ones that ended
+// at or after since) or count it as undated (finished, neither time
+// readable). The fake serves StartJSON and EndJSON in these tests only as
+// times that cannot be read, and a finished call with a Start and no End
+// as ending 90 s after it.
+func inWindow(c vocodetest.Call, since time.Time) (in, undated bool) {
+	finished := c.Status == "error" || c.Status == "ended"
+	end := c.End
+	if end.IsZero() && !c.Start.IsZero() && finished {
+		end = c.Start.Add(90 * time.Second)
+	}
+	if c.EndJSON != nil {
+		end = time.Time{}
+	}
+	switch {
+	case !c.Start.IsZero() && c.StartJSON == nil:
+		return !c.Start.Before(since), false
+	case !finished:
+		return true, false
+	case end.IsZero():
+		return false, true
+	}
+	return !end.Before(since), false
+}
+
+// wantUndated counts the calls of the data set Calls should count as
+// undated.
+func wantUndated(calls []vocodetest.Call, since time.Time) int {
+	n := 0
+	for _, c := range calls {
+		if _, undated := inWindow(c, since); undated {
+			n++
+		}
+	}
+	return n
+}
+
+// wantStats counts calls as Calls should, straight from the data set (see
+// inWindow).
 func wantStats(calls []vocodetest.Call, since time.Time) (byStatus, byOutcome, inProgress map[string]int, n int) {
 	byStatus, byOutcome, inProgress = zeros(vocode.CallStatuses), zeros(vocode.CallOutcomes), zeros(vocode.CallStages)
 	for _, c := range calls {
-		if !c.Start.IsZero() && c.Start.Before(since) {
+		if in, _ := inWindow(c, since); !in {
 			continue
 		}
 		n++
 		status := c.Status
 		if status == "" {
 			status = "not_started"
+		}
+		if !slices.Contains(vocode.CallStatuses, status) {
+			status = vocode.CallOther
 		}
 		byStatus[status]++
 		if c.Outcome != "" {

@@ -225,7 +225,9 @@ type API struct {
 	sortMode     SortMode
 	nulls        NullsOrder
 	arrivals     int
-	arrived      atomic.Int64
+	// unstartedArrivals: see WithUnstartedArrivals.
+	unstartedArrivals int
+	arrived           atomic.Int64
 
 	mu      sync.Mutex
 	items   []json.RawMessage // connections, encoded once

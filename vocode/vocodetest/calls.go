@@ -26,12 +26,13 @@ type Call struct {
 	// call's own, when set); zero serves null, a call not started.
 	Start      time.Time
 	TimeFormat TimeFormat
-	// StartText, when set, is served as start_time instead, a JSON string
-	// as it is (an unreadable time, say); the fake still sorts by Start.
-	StartText string
 	// End is served as end_time; zero serves null, or for a call ended or
 	// in error that has a Start, 90 seconds after it.
 	End time.Time
+	// StartJSON and EndJSON, when set, are served as start_time and
+	// end_time instead, as they are (an unreadable time, say); the fake
+	// still sorts by Start.
+	StartJSON, EndJSON json.RawMessage
 	// Transcript, ErrorMessage, FromNumber and ToNumber are served as
 	// transcript, error_message, from_number and to_number.
 	Transcript   string
@@ -97,6 +98,19 @@ func WithCallSort(m SortMode) Option { return func(a *API) { a.sortMode = m } }
 // that a walk sees the list shift under it.
 func WithCallArrivals(n int) Option { return func(a *API) { a.arrivals = n } }
 
+// WithUnstartedArrivals makes n calls not started (null start_time)
+// arrive before each page of the calls list is served, at the head of the
+// list, so that a walk sees the block of calls without a start shift.
+func WithUnstartedArrivals(n int) Option { return func(a *API) { a.unstartedArrivals = n } }
+
+// SetCallSort changes what the fake does with a sort of the calls list;
+// safe while it serves.
+func (a *API) SetCallSort(m SortMode) {
+	a.mu.Lock()
+	a.sortMode = m
+	a.mu.Unlock()
+}
+
 // servedCall is a call with its encoding.
 type servedCall struct {
 	start time.Time
@@ -131,14 +145,17 @@ func (a *API) encodeCalls(calls []Call) []servedCall {
 
 // arrive adds the fake's own arrivals (WithCallArrivals) for one request.
 func (a *API) arrive() {
-	if a.arrivals <= 0 {
+	if a.arrivals <= 0 && a.unstartedArrivals <= 0 {
 		return
 	}
 	now := time.Now()
-	calls := make([]Call, a.arrivals)
-	for i := range calls {
-		calls[i] = Call{ID: ID("e", int(a.arrived.Add(1))), Status: "in_progress", Stage: "created", Start: now,
-			FromNumber: "+12025550199", ToNumber: "+12025550100"}
+	calls := make([]Call, 0, a.arrivals+a.unstartedArrivals)
+	for range a.arrivals {
+		calls = append(calls, Call{ID: ID("e", int(a.arrived.Add(1))), Status: "in_progress", Stage: "created", Start: now,
+			FromNumber: "+12025550199", ToNumber: "+12025550100"})
+	}
+	for range a.unstartedArrivals {
+		calls = append(calls, Call{ID: ID("e", int(a.arrived.Add(1))), Status: "not_started", ToNumber: "+12025550100"})
 	}
 	a.ArriveCalls(calls...)
 }
@@ -243,11 +260,14 @@ func (c Call) encode(def TimeFormat) json.RawMessage {
 			end = c.Start.Add(90 * time.Second)
 		}
 	}
-	if c.StartText != "" {
-		m["start_time"] = c.StartText
-	}
 	if !end.IsZero() {
 		m["end_time"] = formatTime(end, f)
+	}
+	if c.StartJSON != nil {
+		m["start_time"] = c.StartJSON
+	}
+	if c.EndJSON != nil {
+		m["end_time"] = c.EndJSON
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
