@@ -227,3 +227,46 @@ func TestNewSetRefusesWalksWithoutDeadline(t *testing.T) {
 		}
 	}
 }
+
+// A key rotation keeps what the account learned of the calls list's
+// order: an API that rejects the sort is not asked for it again by the
+// new client before the retry is due.
+func TestRotationKeepsCallsOrder(t *testing.T) {
+	f := newFixture(t, "prod", 0, vocodetest.Dataset(1, 1),
+		vocodetest.WithCalls(vocodetest.Calls(30, time.Now(), time.Hour, 0, nil)), vocodetest.WithCallSort(vocodetest.SortRejected))
+	both := rekeyed(t, f.api, "rotated-key")
+	f.setConfig(t, entry("prod", &vocodetest.Server{URL: both.URL, APIKey: f.api.APIKey}))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	a := f.account(t, "prod")
+	if _, err := a.Client().Calls(context.Background(), vocode.CallsQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	learned := a.Client().CallsLearned()
+	if learned.UnsortedSince.IsZero() {
+		t.Fatal("the client did not learn that the API rejects the sort")
+	}
+
+	oldClient := a.Client()
+	f.setConfig(t, entry("prod", both))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Client() == oldClient {
+		t.Fatal("a new key did not make a new client")
+	}
+	if got := a.Client().CallsLearned(); got != learned {
+		t.Errorf("after the rotation the client knows %+v, want %+v", got, learned)
+	}
+	f.api.ResetStats()
+	st, err := a.Client().Calls(context.Background(), vocode.CallsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One page of 100 without the sort; a client that forgot would ask
+	// for it first and get a 422.
+	if n := f.api.Stats().Endpoints[vocodetest.EndpointCalls].Requests; n != 1 || st.Sorted {
+		t.Errorf("%d requests, sorted %v; want 1 without the sort", n, st.Sorted)
+	}
+}

@@ -38,7 +38,7 @@ func TestCollectCalls(t *testing.T) {
 		{ID: "failed-before-start-long-ago", Status: "error", Outcome: "call_did_not_connect", End: now.Add(-time.Hour)},
 		{ID: "failed-before-start-now", Status: "error", Outcome: "call_did_not_connect", End: now.Add(-time.Minute)},
 		{ID: "no-times", Status: "ended"},
-		{ID: "year-one", Status: "in_progress", Stage: "picked_up", StartText: "0001-01-01T00:00:00Z", Start: now.Add(-time.Minute)},
+		{ID: "year-one", Status: "in_progress", Stage: "picked_up", StartJSON: []byte(`"0001-01-01T00:00:00Z"`), Start: now.Add(-time.Minute)},
 	}
 	f := newCollectingFixture(t, "prod", account.Enabled{Calls: true}, vocodetest.Dataset(1, 1), vocodetest.WithCalls(calls))
 	c := f.collect(context.Background())

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
+	"math"
 	"math/bits"
 	"net/http"
 	"strings"
@@ -395,4 +397,106 @@ func TestCallsNothingNew(t *testing.T) {
 		// The arrivals came after page 1 was read: missed this once.
 		checkStats(t, st, window, callsNow.Add(-15*time.Minute))
 	})
+}
+
+// A calls page too large for the client's body limit is asked for again
+// smaller, from the same offset, on page 1 and on a later page whose
+// calls are heavier; the size that worked is kept, and every call of the
+// window is counted once.
+func TestCallsTooLargePage(t *testing.T) {
+	since := callsNow.Add(-time.Hour)
+	calls := windowCalls(callsNow, 50, 20)
+	for i := range calls {
+		calls[i].Transcript = vocodetest.Transcript(200)
+		if i >= 30 {
+			calls[i].Transcript = vocodetest.Transcript(30 << 10)
+		}
+	}
+	tests := []struct {
+		name     string
+		pageSize int
+		maxBody  int64
+		sizes    map[int]int // requests by page size
+	}{
+		// 30 KiB calls from the 31st: page 3 of 20 is 600 KiB, asked
+		// again as page 5 of 10; page 6 reaches the window's start, and
+		// one page oldest first looks for calls without a start.
+		{"page 3 too large", 20, 400 << 10, map[int]int{20: 3, 10: 3}},
+		// All 70 calls are 1.2 MB; pages of 50 hold 20 heavy ones at most.
+		{"page 1 too large", 100, 700 << 10, map[int]int{100: 1, 50: 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := callsServer(t, calls)
+			c := newClient(t, s, vocode.Options{PageSize: tt.pageSize, MaxBodyBytes: tt.maxBody})
+			st, err := c.Calls(context.Background(), vocode.CallsQuery{Window: time.Hour, MaxPages: 20, Now: func() time.Time { return callsNow }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStats(t, st, calls, since)
+			got := s.Stats().Endpoints[vocodetest.EndpointCalls].PageSizes
+			if !maps.Equal(got, tt.sizes) {
+				t.Errorf("requests by page size %v, want %v", got, tt.sizes)
+			}
+			if want := slicesMin(tt.sizes); c.CallsPageSize() != want || st.PageSize != want {
+				t.Errorf("page size %d (walk %d), want %d kept", c.CallsPageSize(), st.PageSize, want)
+			}
+		})
+	}
+}
+
+func slicesMin(m map[int]int) int {
+	least := math.MaxInt
+	for k := range m {
+		least = min(least, k)
+	}
+	return least
+}
+
+// Once the API failed the sort, the client walks unsorted and asks for
+// the sort again every vocode.CallsSortRetry, by the query's clock: an
+// API that rejects it costs one 422 per retry; one that honours it again
+// is relied on again at once.
+func TestCallsSortRetry(t *testing.T) {
+	calls := windowCalls(callsNow, 12, 30)
+	s, queries := callsServer(t, calls, vocodetest.WithCallSort(vocodetest.SortRejected))
+	logs := &syncBuffer{}
+	c := newClient(t, s, vocode.Options{PageSize: 10, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	now := callsNow
+	walk := func(after time.Duration) (asked bool, st *vocode.CallStats) {
+		t.Helper()
+		now = now.Add(after)
+		st, err := c.Calls(context.Background(), vocode.CallsQuery{Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return countQueries(queries.take(), "sort_column") > 0, st
+	}
+	steps := []struct {
+		after    time.Duration
+		honoured bool // the API honours the sort from this step
+		asked    bool
+		sorted   bool
+	}{
+		{0, false, true, false},                                        // rejected: learned
+		{time.Minute, false, false, false},                             // unsorted
+		{vocode.CallsSortRetry - time.Minute - 1, false, false, false}, // a nanosecond short of the retry
+		{1, false, true, false},                                        // retried, rejected again
+		{vocode.CallsSortRetry / 2, true, false, false},                // unsorted, though the API would sort now
+		{vocode.CallsSortRetry / 2, true, true, true},                  // retried: honoured
+		{time.Second, true, true, true},                                // relied on from then on
+	}
+	for i, step := range steps {
+		if step.honoured {
+			s.SetCallSort(vocodetest.SortHonoured)
+		}
+		asked, st := walk(step.after)
+		if asked != step.asked || st.Sorted != step.sorted {
+			t.Errorf("step %d: asked for the sort %v, sorted %v; want %v, %v", i, asked, st.Sorted, step.asked, step.sorted)
+		}
+		checkStats(t, st, calls, now.Add(-vocode.DefaultCallsWindow))
+	}
+	if got := strings.Count(logs.String(), "level=WARN"); got != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", got, logs)
+	}
 }
