@@ -35,10 +35,11 @@ func waitRequests(t *testing.T, api *vocodetest.Server, n int) {
 	}
 }
 
-// A scrape joining a walk in flight gets the walk's outcome by its own,
-// later deadline; the scrape that started it gives up at its own and counts
-// one timeout; the API sees one walk.
-func TestJoinerExtendsSharedWalk(t *testing.T) {
+// A scrape joining a walk in flight gets the walk's outcome, within its
+// own, later deadline; the scrape that started the walk gives up at its
+// own, shorter one and counts one timeout, and the walk goes on by its own
+// deadline (joining moves no deadline); the API sees one walk.
+func TestJoinerGetsTheWalkItShares(t *testing.T) {
 	f := newFixture(t, "prod", 0, vocodetest.Dataset(3, 2), vocodetest.WithLatency(400*time.Millisecond))
 	a := f.account(t, "prod")
 	short := scrapeAsync(a, 150*time.Millisecond)
