@@ -175,14 +175,7 @@ func TestReloadKeepsWhatTheAccountLearned(t *testing.T) {
 	f.api.AddFault(vocodetest.Fault{Status: http.StatusUnauthorized})
 	a.Scrape(context.Background())
 
-	oldClient := a.Client()
-	f.setConfig(t, entry("prod", both))
-	if err := f.accounts.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	if a.Client() == oldClient {
-		t.Fatal("a new key did not make a new client")
-	}
+	rotate(t, f, a, both)
 	a.Scrape(context.Background())
 	logs := f.logs.String()
 	if n := strings.Count(logs, "level=ERROR"); n != 1 {
@@ -249,14 +242,7 @@ func TestRotationKeepsCallsOrder(t *testing.T) {
 		t.Fatal("the client did not learn that the API rejects the sort")
 	}
 
-	oldClient := a.Client()
-	f.setConfig(t, entry("prod", both))
-	if err := f.accounts.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	if a.Client() == oldClient {
-		t.Fatal("a new key did not make a new client")
-	}
+	rotate(t, f, a, both)
 	if got := a.Client().CallsLearned(); got != learned {
 		t.Errorf("after the rotation the client knows %+v, want %+v", got, learned)
 	}
@@ -269,5 +255,19 @@ func TestRotationKeepsCallsOrder(t *testing.T) {
 	// for it first and get a 422.
 	if n := f.api.Stats().Endpoints[vocodetest.EndpointCalls].Requests; n != 1 || st.Sorted {
 		t.Errorf("%d requests, sorted %v; want 1 without the sort", n, st.Sorted)
+	}
+}
+
+// rotate reloads f with a's account on api, the same URL with a new key,
+// and checks that a got a new client.
+func rotate(t *testing.T, f *fixture, a *Account, api *vocodetest.Server) {
+	t.Helper()
+	oldClient := a.Client()
+	f.setConfig(t, entry(a.Name(), api))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Client() == oldClient {
+		t.Fatal("a new key did not make a new client")
 	}
 }
