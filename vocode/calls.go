@@ -316,6 +316,7 @@ func (w *callsWalk) search(ctx context.Context, lo int) (*CallPage, int, pageFac
 // tells whether they come first that way, and if so the walk reads them
 // there, up to MaxUnstartedPages.
 func (w *callsWalk) unstartedOldestFirst(ctx context.Context) error {
+	w.seen.stale = 0 // a new run of pages: the newest-first one's last says nothing of it
 	start := 0
 	for n := 1; ; n++ {
 		p, s, f, err := w.fetch(ctx, start, false)
