@@ -287,7 +287,7 @@ func (w *callsWalk) search(ctx context.Context, lo int) (*CallPage, int, pageFac
 		if err != nil {
 			return nil, 0, pageFacts{}, err
 		}
-		if !(f.unstarted() && p.HasMore) {
+		if !f.unstarted() || !p.HasMore {
 			hi, hp, hf = start, p, f
 			break
 		}

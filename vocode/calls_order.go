@@ -54,8 +54,8 @@ func (c *Client) unsorted(now time.Time, why string) {
 	o.learned.UnsortedSince = now
 	o.mu.Unlock()
 	if was.IsZero() {
-		c.opts.Logger.Warn("calls are not sorted by start time; walking them unsorted, up to the max pages, and asking for the sort again every "+CallsSortRetry.String(),
-			"url", c.base.String(), "endpoint", EndpointCalls, "reason", why)
+		c.opts.Logger.Warn("calls are not sorted by start time; walking them unsorted, up to the max pages, and asking for the sort again from time to time",
+			"url", c.base.String(), "endpoint", EndpointCalls, "reason", why, "retry", CallsSortRetry)
 		return
 	}
 	c.opts.Logger.Info("calls are still not sorted by start time", "url", c.base.String(), "endpoint", EndpointCalls, "reason", why)

@@ -519,7 +519,7 @@ func TestCallsMissedOnce(t *testing.T) {
 		if r.URL.Query().Get("sort_desc") == "false" && moved.CompareAndSwap(false, true) {
 			s.SetCalls(started) // the walk read the started calls already
 		}
-		s.API.ServeHTTP(w, r)
+		s.ServeHTTP(w, r)
 	})
 	s.Start()
 	t.Cleanup(s.Close)
