@@ -259,6 +259,11 @@ func NewAPI(conns []Connection, opts ...Option) *API {
 	return a
 }
 
+// InFlight is the number of requests the fake is serving now, on every
+// endpoint: 0 once clients let go of every request they made, a hanging
+// one included.
+func (a *API) InFlight() int { return int(a.inFlight.Load()) }
+
 // SetConnections replaces the list the fake serves; safe while it serves.
 func (a *API) SetConnections(conns []Connection) {
 	items := make([]json.RawMessage, len(conns))
