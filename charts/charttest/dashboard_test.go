@@ -3,6 +3,8 @@ package charttest
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -19,7 +21,7 @@ var grafanaVariable = regexp.MustCompile(`\$\{?\w+\}?`)
 // their selector refers to read as any value.
 func dashboardVariables(t *testing.T, jobs Jobs) []variable {
 	t.Helper()
-	b, err := Dashboard(root, jobs)
+	b, err := Dashboard(jobs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func TestDashboardConfigMap(t *testing.T) {
 			if cm.Labels["grafana_dashboard"] != "1" {
 				t.Errorf("labels %v lack grafana_dashboard: \"1\", which kube-prometheus-stack's sidecar watches", cm.Labels)
 			}
-			want, err := Dashboard(root, c.jobs())
+			want, err := Dashboard(c.jobs())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -92,5 +94,13 @@ func TestDashboardConfigMap(t *testing.T) {
 	}
 	if seen == 0 {
 		t.Error("no ci values turn the dashboard on")
+	}
+	// With the default jobs, the dashboard is the one dashboards/ ships.
+	want, err := os.ReadFile(filepath.Join(root, DashboardSource))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Dashboard(DefaultJobs); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("the mixin's dashboard for the default jobs is not %s (%v)", DashboardSource, err)
 	}
 }

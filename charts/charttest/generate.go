@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"github.com/vocode-exporter/vocode_exporter/mixin"
 )
 
 // Jobs are the Prometheus jobs the chart's scrape objects give their
@@ -24,8 +25,8 @@ type Jobs struct {
 // Prometheus' and Grafana's).
 var SentinelJobs = Jobs{Accounts: "__VOCODE_JOB__", Exporter: "__VOCODE_EXPORTER_JOB__"}
 
-// DefaultJobs are the jobs alerts/vocode.rules.yml selects, and the chart's
-// default values.
+// DefaultJobs are the jobs of the mixin's default selectors, with which
+// alerts/ and dashboards/ are rendered, and of the chart's default values.
 var DefaultJobs = Jobs{Accounts: "vocode", Exporter: "vocode_exporter"}
 
 // Paths of the sources below the repository's root, and of the files the
@@ -38,57 +39,45 @@ const (
 	ChartDashboardFile = "files/vocode.json"
 )
 
-// jobMatchers are the job selectors of alerts/vocode.rules.yml, written for
-// DefaultJobs, and how each is written for other jobs.
-var jobMatchers = []struct {
-	text   string
-	format func(Jobs) string
-}{
-	{`job=~"vocode|vocode_exporter"`, func(j Jobs) string { return fmt.Sprintf(`job=~"%s|%s"`, j.Accounts, j.Exporter) }},
-	{`job="vocode"`, func(j Jobs) string { return fmt.Sprintf(`job="%s"`, j.Accounts) }},
+// config is the mixin's _config for jobs: the selectors of the account
+// series and of the exporter's own.
+func (j Jobs) config() string {
+	return fmt.Sprintf(`{vocodeSelector: 'job="%s"', vocodeExporterSelector: 'job=~"%s|%s"'}`, j.Accounts, j.Accounts, j.Exporter)
 }
 
-// Rules is the rules file (groups: ...) with its selectors set for jobs.
-//
-// Until the mixin (mixin/) renders them for any selectors, the rules come
-// from alerts/vocode.rules.yml, whose selectors name DefaultJobs, with
-// those selectors rewritten: each of jobMatchers must be found, or the
-// file has changed in a way this does not know.
-func Rules(root string, jobs Jobs) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(root, RulesSource))
+// render renders the mixin (mixin/) with the selectors of jobs and returns
+// the file of that name.
+func render(jobs Jobs, name string) ([]byte, error) {
+	files, err := mixin.Render(jobs.config())
 	if err != nil {
 		return nil, err
 	}
-	text := string(b)
-	for _, m := range jobMatchers {
-		if !strings.Contains(text, m.text) {
-			return nil, fmt.Errorf("%s no longer holds the selector %s: update charttest's jobMatchers", RulesSource, m.text)
-		}
-		text = strings.ReplaceAll(text, m.text, m.format(jobs))
+	b, ok := files[name]
+	if !ok {
+		return nil, fmt.Errorf("the mixin renders no %s", name)
 	}
-	return []byte(text), nil
+	return b, nil
 }
 
-// Dashboard is the dashboard's JSON model for jobs. The dashboard of
-// dashboards/ selects no job by name (its job variable lists those of
-// vocode_up), so it is the same for any jobs.
-func Dashboard(root string, _ Jobs) ([]byte, error) {
-	return os.ReadFile(filepath.Join(root, DashboardSource))
-}
+// Rules is the mixin's rule file (groups: ...) with its selectors set for jobs.
+func Rules(jobs Jobs) ([]byte, error) { return render(jobs, mixin.RulesFile) }
+
+// Dashboard is the mixin's dashboard with its selectors set for jobs.
+func Dashboard(jobs Jobs) ([]byte, error) { return render(jobs, "vocode.json") }
 
 // generatedHeader heads files/vocode.rules.yaml.
-const generatedHeader = "# Written by `make generate` from " + RulesSource + ", with stand-in job\n" +
+const generatedHeader = "# Written by `make generate` from mixin/, with stand-in job\n" +
 	"# names (charttest.SentinelJobs) that the chart replaces with the jobs of its\n" +
 	"# values. Edit the source, not this file.\n"
 
 // ChartFiles are the files `make generate` writes into the chart, by path
 // below the chart's directory.
-func ChartFiles(root string) (map[string][]byte, error) {
-	rules, err := Rules(root, SentinelJobs)
+func ChartFiles() (map[string][]byte, error) {
+	rules, err := Rules(SentinelJobs)
 	if err != nil {
 		return nil, err
 	}
-	dashboard, err := Dashboard(root, SentinelJobs)
+	dashboard, err := Dashboard(SentinelJobs)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +89,7 @@ func ChartFiles(root string) (map[string][]byte, error) {
 
 // Generate writes ChartFiles into the chart below root.
 func Generate(root string) error {
-	files, err := ChartFiles(root)
+	files, err := ChartFiles()
 	if err != nil {
 		return err
 	}

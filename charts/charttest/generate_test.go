@@ -10,7 +10,7 @@ import (
 // TestGeneratedFiles: the chart's files/ are what `make generate` writes
 // from the sources now.
 func TestGeneratedFiles(t *testing.T) {
-	files, err := ChartFiles(root)
+	files, err := ChartFiles()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func TestPrometheusRule(t *testing.T) {
 			}
 
 			jobs := c.jobs()
-			want, err := Rules(root, jobs)
+			want, err := Rules(jobs)
 			if err != nil {
 				t.Fatal(err)
 			}

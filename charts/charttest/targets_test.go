@@ -161,9 +161,12 @@ type selector struct {
 	matchers []*labels.Matcher
 }
 
+// matches reports whether a target's series can match the selector: its
+// matchers of the labels a target gives every series (job, instance) match
+// the target's. The other matchers are on the series' own labels.
 func (s selector) matches(lbls labels.Labels) bool {
 	for _, m := range s.matchers {
-		if m.Name != model.MetricNameLabel && !m.Matches(lbls.Get(m.Name)) {
+		if (m.Name == model.JobLabel || m.Name == model.InstanceLabel) && !m.Matches(lbls.Get(m.Name)) {
 			return false
 		}
 	}
@@ -257,7 +260,7 @@ func TestScrapeTargets(t *testing.T) {
 				t.Fatal("no target scrapes the accounts")
 			}
 
-			rules, err := Rules(root, jobs)
+			rules, err := Rules(jobs)
 			if err != nil {
 				t.Fatal(err)
 			}
