@@ -151,7 +151,7 @@ test-mixin: ## The mixin's tests (its own Go module): committed files are its re
 # alerts/vocode.rules.yml and dashboards/vocode.json are the mixin rendered
 # with its defaults; TestCommittedFilesAreRendered fails when they are not.
 .PHONY: generate
-generate: ## Render mixin/ into alerts/vocode.rules.yml and dashboards/vocode.json.
+generate: ## Render mixin/ into alerts/vocode.rules.yml, dashboards/vocode.json and the Helm chart's files/.
 	cd mixin && $(GO) run ./cmd/mixin-render -rules-dir ../alerts -dashboards-dir ../dashboards
 
 .PHONY: test-dashboards
