@@ -109,6 +109,7 @@ func scrapeTargets(t *testing.T, c ciCase) []target {
 				"__meta_kubernetes_service_name":       svc.Name,
 				"__meta_kubernetes_namespace":          svc.Namespace,
 				"__meta_kubernetes_endpoint_port_name": svc.Spec.Ports[0].Name,
+				model.SchemeLabel:                      scheme(ep.Scheme),
 			}
 			if tg, ok := relabelTarget("ServiceMonitor", discovered, relabelConfigs(t, append(operator, ep.RelabelConfigs...))); ok {
 				out = append(out, tg)
@@ -128,6 +129,7 @@ func scrapeTargets(t *testing.T, c ciCase) []target {
 					model.AddressLabel:     string(addr),
 					model.JobLabel:         fmt.Sprintf("scrapeConfig/%s/%s", sc.Namespace, sc.Name),
 					model.MetricsPathLabel: *sc.Spec.MetricsPath,
+					model.SchemeLabel:      scheme(sc.Spec.Scheme),
 				}
 				for k, v := range group.Labels {
 					discovered[k] = v
@@ -139,6 +141,14 @@ func scrapeTargets(t *testing.T, c ciCase) []target {
 		}
 	}
 	return out
+}
+
+// scheme is the scheme Prometheus scrapes with for a scrape object's.
+func scheme(s *monitoringv1.Scheme) string {
+	if s == nil {
+		return "http"
+	}
+	return strings.ToLower(string(*s))
 }
 
 // accountNames are the accounts the exporter is configured with.
@@ -258,6 +268,15 @@ func TestScrapeTargets(t *testing.T) {
 			}
 			if len(accountTargets) == 0 {
 				t.Fatal("no target scrapes the accounts")
+			}
+			wantScheme := "http"
+			if c.value("webConfig.tls.existingSecret") != "" {
+				wantScheme = "https"
+			}
+			for _, tg := range targets {
+				if got := tg.labels.Get(model.SchemeLabel); got != wantScheme {
+					t.Errorf("the %s target is scraped with %s, the exporter serves %s", tg.from, got, wantScheme)
+				}
 			}
 
 			rules, err := Rules(jobs)
