@@ -85,7 +85,9 @@ E2E_BINARY := $(CURDIR)/.tools/e2e/$(BINARY)
 # the release module's tests (their builds are compilations too), the rule
 # tests, the vetting of modules without tests (internal/bench). The second
 # runs the dashboard and browser tests next to each other, as both mostly
-# wait (on Prometheus, on the browser). The last runs the exporter's tests
+# wait (on Prometheus, on the browser), then the Helm chart's tests, which
+# run the exporter built in the first (a few seconds of rendering). The last
+# runs the exporter's tests
 # from the build cache, alone: their load test's heap check fails when the
 # cores are busy with something else. Each go test vets what it compiles
 # (-vet=all: go vet's full set of checks), so no separate go vet pass
