@@ -29,8 +29,9 @@ var SentinelJobs = Jobs{Accounts: "__VOCODE_JOB__", Exporter: "__VOCODE_EXPORTER
 // alerts/ and dashboards/ are rendered, and of the chart's default values.
 var DefaultJobs = Jobs{Accounts: "vocode", Exporter: "vocode_exporter"}
 
-// Paths of the sources below the repository's root, and of the files the
-// chart reads below its directory.
+// Paths below the repository's root of the files the mixin's defaults
+// render into (`make generate`) and of the chart, and below the chart's
+// directory of the files it reads.
 const (
 	RulesSource        = "alerts/vocode.rules.yml"
 	DashboardSource    = "dashboards/vocode.json"
