@@ -33,7 +33,7 @@ GOLANGCI_LINT         := $(TOOLS_DIR)/golangci-lint
 # out of the exporter's go.mod and its ./... (internal/bench holds the
 # benchmark tools, which are not the exporter). The root's ./... stops at
 # their go.mod files, so each target that should cover them names them.
-SUB_MODULES := dashboards/dashboardtest internal/bench internal/release mixin status/statustest
+SUB_MODULES := dashboards/dashboardtest internal/bench internal/release mixin status/statustest charts/charttest
 
 # Where tests leave files for people to look at (the status page's
 # screenshot); go test -artifacts puts them under _artifacts/ there.
@@ -93,7 +93,9 @@ E2E_BINARY := $(CURDIR)/.tools/e2e/$(BINARY)
 # compiles it all again.
 TEST_COMPILE   := test-e2e-binary test-race-compile test-release test-dashboards-compile test-browser-compile test-rules test-mixin test-bench test-vet-untested
 TEST_WAITING   := test-dashboards test-browser
-TESTED_MODULES := dashboards/dashboardtest internal/bench internal/release mixin status/statustest
+# charts/charttest is tested by .ci/run (make test-chart), not make test:
+# Helm's engine pulls in ~520 packages, minutes of compiling from cold caches.
+TESTED_MODULES := dashboards/dashboardtest internal/bench internal/release mixin status/statustest charts/charttest
 TEST_PARALLEL  := $(MAKE) --no-print-directory -j2 --output-sync=target
 
 .PHONY: test
@@ -152,12 +154,36 @@ test-mixin: ## The mixin's tests (its own Go module): committed files are its re
 # alerts/vocode.rules.yml and dashboards/vocode.json are the mixin rendered
 # with its defaults; TestCommittedFilesAreRendered fails when they are not.
 .PHONY: generate
-generate: ## Render mixin/ into alerts/vocode.rules.yml and dashboards/vocode.json.
+generate: ## Render mixin/ into alerts/vocode.rules.yml, dashboards/vocode.json and the Helm chart's files/.
 	cd mixin && $(GO) run ./cmd/mixin-render -rules-dir ../alerts -dashboards-dir ../dashboards
 
 .PHONY: test-dashboards
 test-dashboards: ## Dashboard tests (their own Go module).
 	cd dashboards/dashboardtest && $(GO) test -vet=all -count=1 ./...
+
+.PHONY: test-chart
+# The exporter the chart's arguments are checked with is the one make test
+# builds; promtool checks the PrometheusRule and must not be skipped.
+test-chart: export VOCODE_E2E_REQUIRE_PROMETHEUS = 1
+test-chart: export VOCODE_E2E_BINARY = $(E2E_BINARY)
+test-chart: test-e2e-binary ## The Helm chart's tests (their own Go module): rendered with Helm's library for every ci/ values file, no cluster. Not in make test: .ci/run runs it.
+	cd charts/charttest && $(GO) test -vet=all -count=1 ./...
+
+# The Helm chart: `make generate` writes the rules and the dashboard into its
+# files/ (charts/charttest checks they are current); `make chart` packages it
+# as `helm package` would, but with every file time the commit's
+# (charts/charttest/pack.go says why), so that two runs give the same bytes.
+CHART_PACKAGE := vocode-exporter-$(VERSION).tgz
+
+.PHONY: generate generate-chart chart
+generate: generate-chart
+generate-chart: ## Render the rules and the dashboard into the Helm chart's files/.
+	cd charts/charttest && $(GO) run ./mkchart generate -root ../..
+chart: ## Package the Helm chart as $(DIST)/vocode-exporter-VERSION.tgz, reproducibly.
+	@test -n "$(SOURCE_DATE_EPOCH)" || \
+		{ echo "make chart needs a git checkout, or SOURCE_DATE_EPOCH set" >&2; exit 1; }
+	cd charts/charttest && $(GO) run ./mkchart package -chart ../vocode-exporter \
+		-out $(abspath $(DIST)) -version $(VERSION) -epoch $(SOURCE_DATE_EPOCH)
 
 .PHONY: test-release
 test-release: ## Dockerfile, .dockerignore, VERSION, CHANGELOG and examples/ checks (their own Go module).
@@ -227,14 +253,15 @@ fuzz: ## Run every Fuzz* target for FUZZTIME each (default 30s).
 	done
 
 .PHONY: release
-release: ## Reproducible release archives and sha256sums.txt in $(DIST)/, one per platform.
+release: ## Reproducible release archives, one per platform, the Helm chart, and sha256sums.txt in $(DIST)/.
 	@test "$(REVISION)" != unknown -a -n "$(SOURCE_DATE_EPOCH)" || \
 		{ echo "make release needs a git checkout, or REVISION and SOURCE_DATE_EPOCH set" >&2; exit 1; }
 	@git diff --quiet HEAD -- 2>/dev/null || \
 		echo ">> warning: this is not a clean checkout of $(REVISION): the archives are not that commit's" >&2
 	rm -rf $(DIST)
+	$(MAKE) --no-print-directory chart
 	$(GO) run ./internal/cmd/mkrelease -out $(DIST) -version $(VERSION) -revision $(REVISION) \
-		-epoch $(SOURCE_DATE_EPOCH) -platforms '$(RELEASE_PLATFORMS)' $(RELEASE_FILES)
+		-epoch $(SOURCE_DATE_EPOCH) -platforms '$(RELEASE_PLATFORMS)' -sum $(CHART_PACKAGE) $(RELEASE_FILES)
 
 .PHONY: image
 image: ## Build the container image vocode_exporter:VERSION (IMAGE=...) with docker, or podman where no Docker engine runs.

@@ -81,7 +81,8 @@ func TestReleaseArchives(t *testing.T) {
 		"REVISION="+revision, "SOURCE_DATE_EPOCH="+strconv.FormatInt(epoch, 10))
 
 	// The same files, byte for byte.
-	want := []string{"sha256sums.txt"}
+	chart := chartPackageName(version)
+	want := []string{"sha256sums.txt", chart}
 	for _, p := range releasePlatforms {
 		want = append(want, archiveName(version, p.goos, p.goarch))
 	}
@@ -99,6 +100,7 @@ func TestReleaseArchives(t *testing.T) {
 	}
 
 	checkSums(t, dist1, want)
+	checkChartPackage(t, filepath.Join(dist1, chart), commitTime)
 
 	for _, p := range releasePlatforms {
 		name := archiveName(version, p.goos, p.goarch)
@@ -159,6 +161,30 @@ func TestReleaseArchives(t *testing.T) {
 				t.Logf("not running the %s/%s binary on %s/%s", p.goos, p.goarch, runtime.GOOS, runtime.GOARCH)
 			}
 		})
+	}
+}
+
+// chartPackageName is the Helm chart's package, as `make chart` names it.
+func chartPackageName(version string) string {
+	return "vocode-exporter-" + version + ".tgz"
+}
+
+// checkChartPackage wants the chart's package to hold the chart of this
+// version, every file with the commit's time and no owner.
+func checkChartPackage(t *testing.T, path string, commitTime time.Time) {
+	t.Helper()
+	members := readTarGz(t, path)
+	var names []string
+	for _, m := range members {
+		names = append(names, m.name)
+		if !m.mtime.Equal(commitTime) || m.owner != "" || m.dir {
+			t.Errorf("%s: %s: time %v, owner %q, directory %v; want a file of the commit's time %v, owned by 0:0", filepath.Base(path), m.name, m.mtime.UTC(), m.owner, m.dir, commitTime)
+		}
+	}
+	for _, want := range []string{"vocode-exporter/Chart.yaml", "vocode-exporter/values.yaml", "vocode-exporter/values.schema.json", "vocode-exporter/templates/deployment.yaml"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("%s lacks %s (holds %q)", filepath.Base(path), want, names)
+		}
 	}
 }
 

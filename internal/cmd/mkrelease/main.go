@@ -2,7 +2,9 @@
 // platform a static binary, cross-compiled with the version information of
 // the release, packed with the given files into
 // NAME-VERSION.OS-ARCH.tar.gz (.zip for Windows) under one top-level
-// directory of that name, plus sha256sums.txt over the archives.
+// directory of that name, plus sha256sums.txt over the archives and the
+// files already in the output directory that -sum names (the Helm chart,
+// which `make chart` packages).
 //
 // The archives are reproducible: the same commit, VERSION and Go toolchain
 // give the same bytes on any machine. The binaries are built with -trimpath
@@ -53,6 +55,13 @@ func main() {
 	flag.StringVar(&o.revision, "revision", "", "commit the release is built from")
 	flag.Int64Var(&o.epoch, "epoch", -1, "SOURCE_DATE_EPOCH: the commit's time, in Unix seconds; the build date and every time in the archives")
 	flag.StringVar(&o.buildUser, "build-user", "release", "build user to stamp: fixed, so that who builds does not change the bytes")
+	flag.Func("sum", "a file already in -out (the Helm chart's package) to list in sha256sums.txt too; repeatable", func(s string) error {
+		if s != filepath.Base(s) {
+			return fmt.Errorf("%s: name a file of -out, without a directory", s)
+		}
+		o.sums = append(o.sums, s)
+		return nil
+	})
 	platforms := flag.String("platforms", "linux/amd64 linux/arm64 darwin/arm64 windows/amd64", "OS/ARCH pairs, separated by spaces or commas")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: mkrelease -out DIR -version V -revision R -epoch N [flags] FILE...\n")
@@ -70,7 +79,7 @@ func main() {
 type options struct {
 	out, name, pkg, version, revision, buildUser string
 	epoch                                        int64
-	platforms, files                             []string
+	platforms, files, sums                       []string
 }
 
 func (o *options) run() error {
@@ -132,7 +141,7 @@ func (o *options) run() error {
 		fmt.Printf(">> %s\n", filepath.Join(o.out, archive))
 		archives = append(archives, archive)
 	}
-	return writeSums(o.out, archives)
+	return writeSums(o.out, append(archives, o.sums...))
 }
 
 // build cross-compiles the main package for one platform.
