@@ -46,7 +46,7 @@ var (
 			String()
 	pageSize = kingpin.Flag("vocode.page-size", "Connections to ask for per page; halved (not below 10) while the API rejects it with 422.").
 			Default("100").Int()
-	concurrency = kingpin.Flag("vocode.concurrency", "Most API requests in flight at once for one account, across every endpoint it reads (connections, numbers, usage, calls); --vocode.max-requests-in-flight bounds all accounts together.").
+	concurrency = kingpin.Flag("vocode.concurrency", "Most API requests in flight at once for one account, across every endpoint it reads (connections, numbers, usage, agents, calls); --vocode.max-requests-in-flight bounds all accounts together.").
 			Default("4").Int()
 	maxInFlight = kingpin.Flag("vocode.max-requests-in-flight", "Most API requests in flight at once for the whole exporter, across accounts; requests beyond it wait their turn, first come first served.").
 			Default("16").Int()
@@ -61,6 +61,8 @@ var (
 	collectUsage = kingpin.Flag("collector.usage", "Read GET /v1/usage once per walk of an account: minutes used against the plan's limit. --no-collector.usage turns it off.").
 			Default("true").Bool()
 	collectNumbers = kingpin.Flag("collector.numbers", "Walk every page of GET /v1/numbers/list per walk of an account: numbers, their connection and inbound agent. --no-collector.numbers turns it off.").
+			Default("true").Bool()
+	collectAgents = kingpin.Flag("collector.agents", "Walk every page of GET /v1/agents/list per walk of an account: agents, their names and whether each brings its own OpenAI connection, an LLM fallback and a webhook (nothing else of an agent is read). --no-collector.agents turns it off.").
 			Default("true").Bool()
 	collectCalls = kingpin.Flag("collector.calls", "Count the calls of the last --collector.calls.window from GET /v1/calls/list per walk of an account: by status, stage outcome and stage. Off by default: call records carry transcripts and callers' numbers (read, never kept or exported), and a busy account costs up to --collector.calls.max-pages heavy pages per walk.").
 			Default("false").Bool()
@@ -129,7 +131,7 @@ func run() int {
 	budget := vocode.NewBudget(*maxInFlight)
 	accounts, err := account.NewSet(ctx, account.Options{
 		Load:        src.Load,
-		Enabled:     account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers, Calls: *collectCalls},
+		Enabled:     account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers, Agents: *collectAgents, Calls: *collectCalls},
 		Calls:       vocode.CallsQuery{Window: *callsWindow, MaxPages: *callsMaxPages},
 		WalkTimeout: *timeout,
 		Client: vocode.Options{PageSize: *pageSize, Concurrency: *concurrency,
@@ -203,7 +205,7 @@ func routes(accounts *account.Set, reg *prometheus.Registry, logger *slog.Logger
 	mux.Handle("/-/reload", collector.NewReloadHandler(accounts, logger))
 	if *metricsPath != "/" {
 		mux.Handle("/", status.Handler(accounts, status.Options{
-			Version: version.Info(), MetricsPath: *metricsPath, ProbeOnly: *probeOnly, Calls: *collectCalls, Logger: logger,
+			Version: version.Info(), MetricsPath: *metricsPath, ProbeOnly: *probeOnly, Calls: *collectCalls, Agents: *collectAgents, Logger: logger,
 		}))
 	}
 	return mux

@@ -67,6 +67,12 @@ func emit(ch chan<- prometheus.Metric, acct string, expected map[string]int, o a
 			emitNumbers(ch, acct, o.Numbers.Value)
 		}
 	}
+	if o.Agents.Ran {
+		emitCollector(ch, acct, account.CollectorAgents, o.Agents.Err, o.Agents.Duration)
+		if o.Agents.Err == nil {
+			emitAgents(ch, acct, o.Agents.Value)
+		}
+	}
 	if o.Calls.Ran {
 		emitCollector(ch, acct, account.CollectorCalls, o.Calls.Err, o.Calls.Duration)
 		if o.Calls.Err == nil {

@@ -51,7 +51,7 @@ var (
 		[]string{"account", "type"}, nil)
 
 	collectorSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_success"),
-		"1 if this scrape's collector succeeded, 0 if not: connections (the list walk, as vocode_up), usage, numbers, calls. Each fails on its own.",
+		"1 if this scrape's collector succeeded, 0 if not: connections (the list walk, as vocode_up), usage, numbers, agents, calls. Each fails on its own.",
 		[]string{"account", "collector"}, nil)
 	collectorDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_duration_seconds"),
 		"How long this scrape's collector took, failed ones included.",
@@ -83,6 +83,13 @@ var (
 		"1 if an inbound agent answers the phone number's calls, 0 if none is set (inbound calls ring into nothing).",
 		[]string{"account", "number_id"}, nil)
 
+	agentsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "agents"),
+		"Agents of the account (GET /v1/agents/list).",
+		[]string{"account"}, nil)
+	agentInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "info"),
+		"1 for each agent, with its name as the agent label (its id where the name is empty or shared with another agent) and whether it brings its own OpenAI connection, has an LLM fallback and a webhook (true or false).",
+		[]string{"account", "agent", "agent_id", "llm_fallback", "own_openai_connection", "webhook"}, nil)
+
 	// The calls collector's series are gauges over a window, computed
 	// afresh at every walk: two Prometheus servers, or an exporter that
 	// restarted, read the same numbers, and nothing is counted twice.
@@ -112,6 +119,7 @@ var scrapeDescs = []*prometheus.Desc{
 	durationDesc, pagesDesc, expectedDesc, collectorSuccessDesc, collectorDurationDesc,
 	usageMinutesDesc, usageLimitDesc, planInfoDesc,
 	numbersDesc, numberInfoDesc, numberActiveDesc, numberOutboundOnlyDesc, numberInboundAgentDesc,
+	agentsDesc, agentInfoDesc,
 	callsDesc, callOutcomesDesc, callsInProgressDesc, callsWindowDesc, callsTruncatedDesc, callLastStartDesc,
 }
 
@@ -135,7 +143,7 @@ func newAccountMetrics(account string, enabled account.Enabled) *accountMetrics 
 	m := &accountMetrics{
 		scrapeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "scrape", Name: "errors_total",
-			Help:        "Scrapes in which a collector failed, by collector (connections: vocode_up 0; usage; numbers; calls) and reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination. It counts failed scrapes, not failed walks: two Prometheus servers that share one failed walk count it twice.",
+			Help:        "Scrapes in which a collector failed, by collector (connections: vocode_up 0; usage; numbers; agents; calls) and reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination. It counts failed scrapes, not failed walks: two Prometheus servers that share one failed walk count it twice.",
 			ConstLabels: labels,
 		}, []string{"collector", "reason"}),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{

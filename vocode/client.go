@@ -103,6 +103,7 @@ type Client struct {
 	// learned.
 	connections list[Connection]
 	numbers     list[Number]
+	agents      list[Agent]
 	calls       list[Call]
 	// callsUnsorted: the API rejected or ignored the calls list's sort, so
 	// walks neither ask for it nor rely on it.
@@ -169,6 +170,8 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	c.connections.pageSize.Store(int64(opts.PageSize))
 	c.numbers = list[Number]{endpoint: EndpointNumbers, path: numbersPath, noun: "number", decode: decodeNumbersPage}
 	c.numbers.pageSize.Store(int64(opts.NumbersPageSize))
+	c.agents = list[Agent]{endpoint: EndpointAgents, path: agentsPath, noun: "agent", decode: decodeAgentsPage}
+	c.agents.pageSize.Store(int64(opts.PageSize))
 	c.calls = list[Call]{endpoint: EndpointCalls, path: callsPath, noun: "call", decode: decodeCallsPage}
 	c.calls.pageSize.Store(int64(opts.CallsPageSize))
 	return c, nil

@@ -36,6 +36,7 @@ func main() {
 	errorRate := flag.Float64("error-rate", 0, "share of requests answered 500, on every endpoint")
 	rateLimitRate := flag.Float64("rate-limit-rate", 0, "share of requests answered 429 with Retry-After: 1, on every endpoint")
 	maxPageSize := flag.Int("max-page-size", 100, "largest page size accepted; larger ones get 422")
+	agents := flag.Int("agents", 8, "agents to serve on /v1/agents/list, with a shared name, an empty and a null name, embedded OpenAI connections, LLM fallbacks and webhooks")
 	calls := flag.Int("calls", 60, "calls to serve on /v1/calls/list, newest first, spread over --calls-spread before start-up")
 	callsSpread := flag.Duration("calls-spread", time.Hour, "time the calls' start times spread over")
 	transcript := flag.Int("transcript-bytes", 2048, "size of each call's transcript")
@@ -61,6 +62,7 @@ func main() {
 	api := vocodetest.NewAPI(conns,
 		vocodetest.WithNumbers(vocodetest.Numbers(*numbers, conns)), vocodetest.WithUsage(usage),
 		vocodetest.WithAPIKey(*key), vocodetest.WithLatency(*latency), vocodetest.WithMaxPageSize(*maxPageSize),
+		vocodetest.WithAgents(vocodetest.Agents(*agents)),
 		vocodetest.WithCalls(vocodetest.Calls(*calls, time.Now(), *callsSpread, *transcript, conns)),
 		vocodetest.WithCallTimeFormat(format), vocodetest.WithCallSort(sort), vocodetest.WithCallArrivals(*arrivals))
 	if *errorRate > 0 {
@@ -76,8 +78,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections, %d numbers, %s, %d calls\n",
-		ln.Addr(), *key, *twilio, *openai, *numbers, usage.Plan, *calls)
+	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections, %d numbers, %s, %d agents, %d calls\n",
+		ln.Addr(), *key, *twilio, *openai, *numbers, usage.Plan, *agents, *calls)
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
