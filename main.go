@@ -70,6 +70,12 @@ var (
 			Default("15m").Duration()
 	callsMaxPages = kingpin.Flag("collector.calls.max-pages", "Most pages of the calls list one walk reads; past it the counts cover less of the window and vocode_calls_truncated is 1.").
 			Default("10").Int()
+	callsShortCall = kingpin.Flag("collector.calls.short-call", "An ended call shorter than this is short (vocode_calls_short): a bot that hangs up within seconds ends its calls without an error.").
+			Default("10s").Duration()
+	callsByAgent = kingpin.Flag("collector.calls.by-agent", "Count the window's calls per agent too (vocode_agent_calls, vocode_agent_call_stage_outcomes, vocode_agent_calls_short), named from the agents list when --collector.agents is on, else by id. Off by default: it multiplies the calls series by up to --collector.calls.max-agents + 2.").
+			Default("false").Bool()
+	callsMaxAgents = kingpin.Flag("collector.calls.max-agents", "With --collector.calls.by-agent, the agents with the most calls in the window that get series of their own; the rest are summed under agent=\"other\".").
+			Default("20").Int()
 	configFile = kingpin.Flag("config.file", "YAML file listing the accounts to walk (see README). Without it, one account named \"default\" comes from the --vocode.* flags.").
 			String()
 	configCheck = kingpin.Flag("config.check", "Validate the configuration (reading key files), print the result and exit: 0 if valid, 1 if not.").
@@ -110,6 +116,14 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "--collector.calls.max-pages must be at least 1")
 		return 1
 	}
+	if *callsShortCall <= 0 {
+		fmt.Fprintf(os.Stderr, "--collector.calls.short-call must be positive, got %v\n", *callsShortCall)
+		return 1
+	}
+	if *callsMaxAgents < 1 {
+		fmt.Fprintln(os.Stderr, "--collector.calls.max-agents must be at least 1")
+		return 1
+	}
 	if *maxInFlight < 1 {
 		fmt.Fprintln(os.Stderr, "--vocode.max-requests-in-flight must be at least 1")
 		return 1
@@ -130,9 +144,10 @@ func run() int {
 	defer stop()
 	budget := vocode.NewBudget(*maxInFlight)
 	accounts, err := account.NewSet(ctx, account.Options{
-		Load:        src.Load,
-		Enabled:     account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers, Agents: *collectAgents, Calls: *collectCalls},
-		Calls:       vocode.CallsQuery{Window: *callsWindow, MaxPages: *callsMaxPages},
+		Load:    src.Load,
+		Enabled: account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers, Agents: *collectAgents, Calls: *collectCalls},
+		Calls: vocode.CallsQuery{Window: *callsWindow, MaxPages: *callsMaxPages,
+			ShortCall: *callsShortCall, ByAgent: *callsByAgent, MaxAgents: *callsMaxAgents},
 		WalkTimeout: *timeout,
 		Client: vocode.Options{PageSize: *pageSize, Concurrency: *concurrency,
 			Budget: budget, UserAgent: exporterName + "/" + version.Version},

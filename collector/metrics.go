@@ -111,6 +111,24 @@ var (
 	callLastStartDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "call", "last_start_timestamp_seconds"),
 		"Unix time the newest call seen started; absent when no call seen had started.",
 		[]string{"account"}, nil)
+	callsEndedByDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "ended_by_duration"),
+		"The window's calls with status ended that lasted at most max_seconds, cumulative like histogram buckets (but a gauge: a count over the window, not a counter). A call whose end is before its start, or whose duration cannot be read, counts under +Inf only.",
+		[]string{"account", "max_seconds"}, nil)
+	callsShortDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "short"),
+		"The window's ended calls shorter than --collector.calls.short-call: a bot that hangs up within seconds (a revoked LLM key, a broken prompt) ends its calls without an error. Never a call whose duration cannot be read.",
+		[]string{"account"}, nil)
+	callsHumanDetectionDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "human_detection"),
+		"The window's ended calls by human_detection_result: human, no_human (voicemail, a machine), none (no detection ran); other for a value outside the API's list, when seen.",
+		[]string{"account", "result"}, nil)
+	agentCallsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "calls"),
+		"The window's calls by agent and status (--collector.calls.by-agent). The --collector.calls.max-agents agents with the most calls have their own agent value, the rest are summed under other; unknown is calls whose agent is not in the agents list. Summed over agent, it is vocode_calls.",
+		[]string{"account", "agent", "status"}, nil)
+	agentCallOutcomesDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "call_stage_outcomes"),
+		"The window's calls by agent and stage outcome, agents as in vocode_agent_calls. Summed over agent, it is vocode_call_stage_outcomes.",
+		[]string{"account", "agent", "stage_outcome"}, nil)
+	agentCallsShortDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "calls_short"),
+		"The window's short ended calls by agent, agents as in vocode_agent_calls. Summed over agent, it is vocode_calls_short.",
+		[]string{"account", "agent"}, nil)
 )
 
 // scrapeDescs are the descriptions of every series a scrape builds.
@@ -121,6 +139,7 @@ var scrapeDescs = []*prometheus.Desc{
 	numbersDesc, numberInfoDesc, numberActiveDesc, numberOutboundOnlyDesc, numberInboundAgentDesc,
 	agentsDesc, agentInfoDesc,
 	callsDesc, callOutcomesDesc, callsInProgressDesc, callsWindowDesc, callsTruncatedDesc, callLastStartDesc,
+	callsEndedByDurationDesc, callsShortDesc, callsHumanDetectionDesc, agentCallsDesc, agentCallOutcomesDesc, agentCallsShortDesc,
 }
 
 // accountMetrics are the series of one account that outlive a scrape:

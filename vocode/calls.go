@@ -49,6 +49,11 @@ type CallsQuery struct {
 	MaxPages int
 	// Now tells the time the window ends at; nil means time.Now.
 	Now func() time.Time
+	// ShortCall, ByAgent and MaxAgents shape CallStats.Depth; see
+	// CallDepth. Zero values take DefaultShortCall and DefaultMaxAgents.
+	ShortCall time.Duration
+	ByAgent   bool
+	MaxAgents int
 }
 
 // CallStats is what one walk of the calls list counted.
@@ -78,6 +83,9 @@ type CallStats struct {
 	// the window's start.
 	Sorted   bool
 	PageSize int
+	// Depth counts the window's calls by duration, human detection and
+	// agent.
+	Depth CallDepth
 }
 
 // Call is what the exporter reads of one call. Nothing else of it
@@ -97,6 +105,14 @@ type Call struct {
 	Start      time.Time
 	NotStarted bool
 	BadStart   bool
+	// End is when the call ended: zero if end_time is null or could not
+	// be read.
+	End time.Time
+	// HumanDetection is human_detection_result: one of
+	// HumanDetectionResults, CallOther, or "" for null or none.
+	HumanDetection string
+	// Agent is the id of the call's agent, "" when it names none.
+	Agent string
 }
 
 func (c Call) itemID() string { return c.ID }
@@ -112,6 +128,10 @@ type callJSON struct {
 	Stage   string    `json:"stage"`
 	Outcome string    `json:"stage_outcome"`
 	Start   startTime `json:"start_time"`
+	// The deeper counts' fields (CallDepth).
+	End   startTime      `json:"end_time"`
+	Human humanDetection `json:"human_detection_result"`
+	Agent callAgent      `json:"agent"`
 }
 
 // startTime is start_time: a number of seconds since the epoch (of
@@ -214,6 +234,10 @@ func callOf(i int, it *callJSON) (Call, error) {
 	if c.Status == "" {
 		c.Status = CallStatuses[0] // the spec's default
 	}
+	if it.End.state == startRead {
+		c.End = it.End.t
+	}
+	c.HumanDetection, c.Agent = string(it.Human), string(it.Agent)
 	switch it.Start.state {
 	case startMissing, startNull:
 		c.NotStarted = true
@@ -267,7 +291,7 @@ func (c *Client) Calls(ctx context.Context, q CallsQuery) (*CallStats, error) {
 	if q.Now != nil {
 		now = q.Now
 	}
-	w := &callsWalk{c: c, window: q.Window, since: now().Add(-q.Window), maxPages: q.MaxPages}
+	w := &callsWalk{c: c, q: q, window: q.Window, since: now().Add(-q.Window), maxPages: q.MaxPages}
 	for {
 		w.reset(!c.callsUnsorted.Load())
 		err := w.run(ctx)
@@ -293,6 +317,7 @@ func (c *Client) unsorted(why string) {
 // callsWalk is the state of one walk of the calls list.
 type callsWalk struct {
 	c        *Client
+	q        CallsQuery
 	window   time.Duration
 	since    time.Time // the window's start
 	maxPages int
@@ -316,6 +341,7 @@ func (w *callsWalk) reset(sort bool) {
 		ByOutcome:  zeroCounts(CallOutcomes),
 		InProgress: zeroCounts(CallStages),
 		Pages:      w.pages,
+		Depth:      newCallDepth(w.q),
 	}
 }
 
@@ -417,6 +443,7 @@ func (w *callsWalk) add(p *CallPage) (old bool) {
 			}
 			s.InProgress[stage]++
 		}
+		s.Depth.add(call)
 	}
 	s.Sorted = w.sorted
 	return old
