@@ -33,7 +33,7 @@ GOLANGCI_LINT         := $(TOOLS_DIR)/golangci-lint
 # out of the exporter's go.mod and its ./... (internal/bench holds the
 # benchmark tools, which are not the exporter). The root's ./... stops at
 # their go.mod files, so each target that should cover them names them.
-SUB_MODULES := dashboards/dashboardtest internal/bench internal/release status/statustest
+SUB_MODULES := dashboards/dashboardtest internal/bench internal/release mixin status/statustest
 
 # Where tests leave files for people to look at (the status page's
 # screenshot); go test -artifacts puts them under _artifacts/ there.
@@ -90,9 +90,9 @@ E2E_BINARY := $(CURDIR)/.tools/e2e/$(BINARY)
 # cores are busy with something else. Each go test vets what it compiles
 # (-vet=all: go vet's full set of checks), so no separate go vet pass
 # compiles it all again.
-TEST_COMPILE   := test-e2e-binary test-race-compile test-release test-dashboards-compile test-browser-compile test-rules test-vet-untested
+TEST_COMPILE   := test-e2e-binary test-race-compile test-release test-dashboards-compile test-browser-compile test-rules test-mixin test-vet-untested
 TEST_WAITING   := test-dashboards test-browser
-TESTED_MODULES := dashboards/dashboardtest internal/release status/statustest
+TESTED_MODULES := dashboards/dashboardtest internal/release mixin status/statustest
 TEST_PARALLEL  := $(MAKE) --no-print-directory -j2 --output-sync=target
 
 .PHONY: test
@@ -142,6 +142,16 @@ test-rules: ## promtool: check the alerting rules and run their unit tests.
 	@test -n "$(RULE_TEST_FILES)" || { echo "no rule unit tests (alerts/*_test.yml)" >&2; exit 1; }
 	$(PROMTOOL) test rules $(RULE_TEST_FILES)
 
+.PHONY: test-mixin
+test-mixin: ## The mixin's tests (its own Go module): committed files are its rendering, jsonnetfmt and jsonnet-lint clean.
+	cd mixin && $(GO) test -vet=all -count=1 ./...
+
+# alerts/vocode.rules.yml and dashboards/vocode.json are the mixin rendered
+# with its defaults; TestCommittedFilesAreRendered fails when they are not.
+.PHONY: generate
+generate: ## Render mixin/ into alerts/vocode.rules.yml and dashboards/vocode.json.
+	cd mixin && $(GO) run ./cmd/mixin-render -rules-dir ../alerts -dashboards-dir ../dashboards
+
 .PHONY: test-dashboards
 test-dashboards: ## Dashboard tests (their own Go module).
 	cd dashboards/dashboardtest && $(GO) test -vet=all -count=1 ./...
@@ -163,12 +173,19 @@ test-browser: ## The status page in Debian's chromium (its own Go module); keeps
 	cd status/statustest && $(GO) test -vet=all -count=1 -artifacts -outputdir=$(ARTIFACTS_DIR) -v ./...
 
 .PHONY: lint
-lint: golangci-lint ## golangci-lint on every Go module of the tree.
+lint: golangci-lint lint-mixin ## golangci-lint on every Go module of the tree; the mixin's jsonnet and rendered rules.
 	$(GOLANGCI_LINT) run ./...
 	@set -e; for m in $(SUB_MODULES); do \
 		echo "cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./..."; \
 		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...); \
 	done
+
+# go-jsonnet's formatter (as jsonnetfmt --test) and linter (as jsonnet-lint)
+# run as Go tests of the mixin's module, then promtool checks the rendering.
+.PHONY: lint-mixin
+lint-mixin: ## jsonnetfmt (no diff) and jsonnet-lint on mixin/, promtool check rules on its rendering.
+	cd mixin && $(GO) test -count=1 -run '^TestJsonnet(Formatted|Lint)$$' ./...
+	$(PROMTOOL) check rules alerts/vocode.rules.yml
 
 .PHONY: fmt
 fmt: golangci-lint ## Rewrite the sources of every module with the configured formatters.

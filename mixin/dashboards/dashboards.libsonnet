@@ -1,0 +1,7 @@
+local vocode = import 'vocode.libsonnet';
+
+{
+  grafanaDashboards+:: {
+    'vocode.json': vocode.new($._config),
+  },
+}

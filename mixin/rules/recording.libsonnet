@@ -1,0 +1,66 @@
+// Recording rules are named level:metric:operations. The level lists the
+// Vocode labels kept; job and instance (and the cluster label with
+// showMultiCluster) are always kept as well, because they tell exporters
+// (for example an HA pair) apart.
+local selectors = import '../lib/selectors.libsonnet';
+
+{
+  prometheusRules+:: {
+    local f = selectors.new($._config),
+    groups+: [
+      {
+        name: 'vocode-recording',
+        rules: [
+          // Request rate of the connection-list walk by status code
+          // ("error" when no response came back). The alerts divide these
+          // two series.
+          {
+            record: 'account_code:vocode_api_requests:rate5m',
+            expr: |||
+              sum by (%(account)s, code) (
+                rate(vocode_api_requests_total{%(vocode)s, endpoint="account_connections_list"}[5m])
+              )
+            ||| % f,
+          },
+          {
+            record: 'account:vocode_api_requests:rate5m',
+            expr: |||
+              sum by (%(account)s) (account_code:vocode_api_requests:rate5m)
+            ||| % f,
+          },
+          // Share of list requests without a 2xx answer. The `or ... * 0`
+          // branch makes it 0 rather than absent for accounts that never
+          // had an error.
+          {
+            record: 'account:vocode_api_requests_non_2xx:ratio_rate5m',
+            expr: |||
+              (
+                sum by (%(account)s) (account_code:vocode_api_requests:rate5m{code!~"2.."})
+                or
+                account:vocode_api_requests:rate5m * 0
+              )
+              / account:vocode_api_requests:rate5m
+            ||| % f,
+          },
+          // Classic histogram buckets, summed over endpoints. With native
+          // histograms enabled, Prometheus must keep scraping the classic
+          // buckets too (see README) or these stay empty.
+          {
+            record: 'account_le:vocode_api_request_duration_seconds_bucket:rate5m',
+            expr: |||
+              sum by (%(account)s, le) (
+                rate(vocode_api_request_duration_seconds_bucket{%(vocode)s, endpoint="account_connections_list"}[5m])
+              )
+            ||| % f,
+          },
+          {
+            record: 'account:vocode_api_request_duration_seconds:p95_rate5m',
+            expr: |||
+              histogram_quantile(0.95, account_le:vocode_api_request_duration_seconds_bucket:rate5m)
+            |||,
+          },
+        ],
+      },
+    ],
+  },
+}
