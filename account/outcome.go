@@ -74,8 +74,11 @@ type WalkStatus struct {
 // CallCounts is what the status page shows of a calls walk: counts only.
 type CallCounts struct {
 	Total, Errors int
-	Window        time.Duration
-	Truncated     bool
+	// Ended counts the ended calls, Short those of them shorter than the
+	// short-call threshold.
+	Ended, Short int
+	Window       time.Duration
+	Truncated    bool
 }
 
 // Outcome is what one scrape of an account got from each collector. The
@@ -130,7 +133,8 @@ func newWalkStatus(o Outcome, took time.Duration) *WalkStatus {
 		s.Agents = len(a.Value.Agents)
 	}
 	if cs := o.Calls; cs.Ran && cs.Err == nil {
-		c := &CallCounts{Errors: cs.Value.ByStatus["error"], Window: cs.Value.Window, Truncated: cs.Value.Truncated}
+		c := &CallCounts{Errors: cs.Value.ByStatus["error"], Ended: cs.Value.ByStatus["ended"], Short: cs.Value.Depth.Short,
+			Window: cs.Value.Window, Truncated: cs.Value.Truncated}
 		for _, n := range cs.Value.ByStatus {
 			c.Total += n
 		}

@@ -55,7 +55,7 @@ type row struct {
 	Duration    time.Duration
 	Pages       int
 	Connections []typeCount
-	Calls       string // "12 calls in the last 15m0s, 2 errors", "" when none counted
+	Calls       string // "12 in the last 15m0s, 2 errors, 1 of 8 ended short (12%)", "" when none counted
 	Agents      int    // the agents of the last walk, -1 when not walked or failed
 }
 
@@ -128,6 +128,10 @@ func newRow(a *account.Account) row {
 	}
 	if c := s.Calls; c != nil {
 		r.Calls = strconv.Itoa(c.Total) + " in the last " + c.Window.String() + ", " + strconv.Itoa(c.Errors) + " errors"
+		if c.Ended > 0 {
+			r.Calls += ", " + strconv.Itoa(c.Short) + " of " + strconv.Itoa(c.Ended) + " ended short (" +
+				strconv.Itoa(100*c.Short/c.Ended) + "%)"
+		}
 		if c.Truncated {
 			r.Calls += " (truncated: more pages than --collector.calls.max-pages)"
 		}
