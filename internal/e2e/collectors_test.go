@@ -85,7 +85,7 @@ func TestCollectorFaults(t *testing.T) {
 				dir := t.TempDir()
 				cfg := filepath.Join(dir, "config.yml")
 				writeConfig(t, cfg, account{accountName, fake.URL, writeFile(t, dir, "victim.key", canaryKey)})
-				exp := e2e.Start(t, bin, e2e.Options{Args: []string{"--config.file=" + cfg, "--log.level=debug", "--vocode.timeout=2s", "--collector.calls"}})
+				exp := e2e.Start(t, bin, e2e.Options{Args: []string{"--config.file=" + cfg, "--log.level=debug", "--vocode.timeout=2s", "--collector.calls", "--collector.calls.by-agent"}})
 
 				fake.AddFault(tc.fault)
 				body, mfs := scrape(t, exp)
