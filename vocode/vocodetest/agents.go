@@ -38,10 +38,7 @@ func WithAgents(agents []Agent) Option { return func(a *API) { a.SetAgents(agent
 
 // SetAgents replaces the agents the fake serves; safe while it serves.
 func (a *API) SetAgents(agents []Agent) {
-	items := make([]json.RawMessage, len(agents))
-	for i, ag := range agents {
-		items[i] = ag.encode()
-	}
+	items := encodeAll(agents)
 	a.mu.Lock()
 	a.agents = items
 	a.mu.Unlock()
@@ -105,12 +102,7 @@ func WithAgentSecrets(agents []Agent, secret string) []Agent {
 		ag.Prompt = "You are a receptionist. The door code is " + secret
 		ag.InitialMessage = "Hi, I am " + secret
 		ag.WebhookURL = "https://hooks.example.com/vocode?token=" + secret
-		conn := OpenAIConnection(i)
-		if ag.OpenAI != nil {
-			conn = *ag.OpenAI
-		}
-		conn = WithCredentials([]Connection{conn}, secret)[0]
-		ag.OpenAI = &conn
+		ag.OpenAI = withSecret(ag.OpenAI, OpenAIConnection(i), secret)
 		out[i] = ag
 	}
 	return out
@@ -154,4 +146,23 @@ func (ag Agent) encode() json.RawMessage {
 		panic(err) // strings, bools, maps and encoded JSON: cannot fail
 	}
 	return b
+}
+
+// encodeAll encodes items of a list the fake serves, each once.
+func encodeAll[T interface{ encode() json.RawMessage }](items []T) []json.RawMessage {
+	out := make([]json.RawMessage, len(items))
+	for i, it := range items {
+		out[i] = it.encode()
+	}
+	return out
+}
+
+// withSecret returns conn, or def where conn is nil, with every credential
+// set to secret: an embedded connection that carries a canary.
+func withSecret(conn *Connection, def Connection, secret string) *Connection {
+	if conn != nil {
+		def = *conn
+	}
+	c := WithCredentials([]Connection{def}, secret)[0]
+	return &c
 }

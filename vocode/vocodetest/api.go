@@ -262,10 +262,7 @@ func NewAPI(conns []Connection, opts ...Option) *API {
 
 // SetConnections replaces the list the fake serves; safe while it serves.
 func (a *API) SetConnections(conns []Connection) {
-	items := make([]json.RawMessage, len(conns))
-	for i, c := range conns {
-		items[i] = c.encode()
-	}
+	items := encodeAll(conns)
 	a.mu.Lock()
 	a.items = items
 	a.mu.Unlock()
@@ -274,10 +271,7 @@ func (a *API) SetConnections(conns []Connection) {
 // SetNumbers replaces the phone numbers the fake serves; safe while it
 // serves.
 func (a *API) SetNumbers(nums []Number) {
-	items := make([]json.RawMessage, len(nums))
-	for i, n := range nums {
-		items[i] = n.encode()
-	}
+	items := encodeAll(nums)
 	a.mu.Lock()
 	a.numbers = items
 	a.mu.Unlock()

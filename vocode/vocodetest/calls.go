@@ -300,12 +300,7 @@ func WithCallSecrets(calls []Call, secret string) []Call {
 		c.Transcript = "HUMAN: my card number is " + secret
 		c.FromNumber, c.ToNumber = "+1"+secret, "+44"+secret
 		c.ErrorMessage = "failed with token " + secret
-		conn := TwilioConnection(i, 1, false)
-		if c.Connection != nil {
-			conn = *c.Connection
-		}
-		conn = WithCredentials([]Connection{conn}, secret)[0]
-		c.Connection = &conn
+		c.Connection = withSecret(c.Connection, TwilioConnection(i, 1, false), secret)
 		out[i] = c
 	}
 	return out
