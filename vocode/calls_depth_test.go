@@ -98,3 +98,42 @@ func TestCallDepthCounts(t *testing.T) {
 		t.Errorf("without ByAgent: by agent %v, short call %v; want nil and the default", d.ByAgent, d.ShortCall)
 	}
 }
+
+// end_time is read in every form start_time is: a call's duration comes
+// out the same whichever form each of its times takes; a null or unreadable
+// end, or one before the start, gives no duration.
+func TestCallDurationForms(t *testing.T) {
+	start := `1764680400`
+	tests := []struct {
+		start, end string
+		want       time.Duration // -1: no duration
+	}{
+		{start, `1764680430.5`, 30500 * time.Millisecond},
+		{start, `1764680430500`, 30500 * time.Millisecond},
+		{start, `"2025-12-02T13:00:30.5Z"`, 30500 * time.Millisecond},
+		{`"2025-12-02T14:00:00+01:00"`, `1764680430500`, 30500 * time.Millisecond},
+		{`1764680400000`, `"2025-12-02T13:00:30.5"`, 30500 * time.Millisecond},
+		{start, start, 0},
+		{start, `1764680399`, -1},
+		{start, `null`, -1},
+		{start, `"yesterday"`, -1},
+		{start, `true`, -1},
+		{`null`, `1764680430`, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.start+" to "+tt.end, func(t *testing.T) {
+			p, err := decodeCallsPage([]byte(`{"items":[{"id":"c","status":"ended","start_time":` + tt.start +
+				`,"end_time":` + tt.end + `}],"has_more":false}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, ok := p.Items[0].Duration()
+			if !ok {
+				d = -1
+			}
+			if d != tt.want {
+				t.Errorf("duration %v, want %v", d, tt.want)
+			}
+		})
+	}
+}
