@@ -14,12 +14,12 @@ import (
 func jsonnetFiles(t *testing.T) map[string]string {
 	t.Helper()
 	files := map[string]string{}
-	err := fs.WalkDir(Sources, ".", func(path string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(sources, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		if strings.HasSuffix(path, ".libsonnet") || strings.HasSuffix(path, ".jsonnet") {
-			b, err := fs.ReadFile(Sources, path)
+			b, err := fs.ReadFile(sources, path)
 			if err != nil {
 				return err
 			}
@@ -59,7 +59,7 @@ func TestJsonnetLint(t *testing.T) {
 		snippets = append(snippets, linter.Snippet{FileName: path, Code: code})
 	}
 	vm := jsonnet.MakeVM()
-	vm.Importer(&embedImporter{fsys: Sources})
+	vm.Importer(&embedImporter{fsys: sources})
 	var out strings.Builder
 	if linter.LintSnippet(vm, &out, snippets) {
 		t.Errorf("jsonnet-lint:\n%s", out.String())

@@ -13,10 +13,10 @@ import (
 	"github.com/google/go-jsonnet"
 )
 
-// Sources holds the mixin's jsonnet files, by their path in mixin/.
+// sources holds the mixin's jsonnet files, by their path in mixin/.
 //
 //go:embed *.libsonnet render.jsonnet lib rules dashboards
-var Sources embed.FS
+var sources embed.FS
 
 // RulesFile is the name of the rendered rule file; the dashboards are named
 // by the mixin's grafanaDashboards keys (vocode.json).
@@ -30,10 +30,10 @@ func Render(config string) (map[string][]byte, error) {
 		config = "{}"
 	}
 	vm := jsonnet.MakeVM()
-	vm.Importer(&embedImporter{fsys: Sources})
+	vm.Importer(&embedImporter{fsys: sources})
 	vm.StringOutput = true
 	vm.TLACode("config", config)
-	main, err := Sources.ReadFile("render.jsonnet")
+	main, err := sources.ReadFile("render.jsonnet")
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,13 @@
 //
 // config is merged into _config; without it, the defaults render.
 function(config={})
-  local mixin = (import 'mixin.libsonnet') + { _config+:: config };
+  local defaults = import 'mixin.libsonnet';
+  // A misspelt field would otherwise render the default silently.
+  local unknown = std.setDiff(std.set(std.objectFields(config)), std.set(std.objectFields(defaults._config)));
+  local mixin =
+    if std.length(unknown) > 0
+    then error 'unknown _config field(s) %s; the fields are listed in mixin/README.md' % std.join(', ', unknown)
+    else defaults { _config+:: config };
   {
     'vocode.rules.yml':
       '# Generated from mixin/ by `make generate`: edit the mixin, not this file.\n'

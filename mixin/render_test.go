@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -56,18 +57,10 @@ func firstDifference(got, want []byte) string {
 			wl = w[i]
 		}
 		if gl != wl {
-			return "line " + itoa(i+1) + ":\n  committed: " + gl + "\n  rendered:  " + wl
+			return "line " + strconv.Itoa(i+1) + ":\n  committed: " + gl + "\n  rendered:  " + wl
 		}
 	}
 	return "(they differ in their final newline)"
-}
-
-func itoa(i int) string {
-	var b []byte
-	for ; i > 0 || len(b) == 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 // TestRenderConfig shows the _config fields reaching the output; the
@@ -150,10 +143,17 @@ func TestRenderConfig(t *testing.T) {
 	}
 }
 
-// A config that is not jsonnet is an error that says where, not a panic or
-// the defaults.
+// A config that is not jsonnet, or names a field the mixin does not have,
+// is an error that says what is wrong, not a panic or the defaults.
 func TestRenderBadConfig(t *testing.T) {
-	if _, err := Render(`{vocodeSelector: }`); err == nil || !strings.Contains(err.Error(), "render the mixin") {
-		t.Errorf("Render(bad config) = %v, want an error", err)
+	for _, tc := range []struct{ config, want string }{
+		{`{vocodeSelector: }`, "render the mixin"},
+		{`{vocodeSelectr: 'job="x"', showMultiCluster: true}`, "unknown _config field(s) vocodeSelectr"},
+		{`[1]`, "render the mixin"},
+	} {
+		_, err := Render(tc.config)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Render(%s) = %v, want an error with %q", tc.config, err, tc.want)
+		}
 	}
 }

@@ -116,22 +116,11 @@ var scrapeModes = []struct {
 		// One target per account, relabelled into /probe?account=NAME;
 		// a second job scrapes the exporter's own metrics.
 		scrapeConfigs: func(target, sdFile string) string {
-			return fmt.Sprintf(`
-  - job_name: vocode
-    metrics_path: /probe
-    file_sd_configs:
-      - files: [%q]
-    relabel_configs:
-      - source_labels: [__address__]
-        target_label: __param_account
-      - source_labels: [__param_account]
-        target_label: instance
-      - target_label: __address__
-        replacement: %q
+			return probeJob("vocode", sdFile, target) + fmt.Sprintf(`
   - job_name: vocode_exporter
     static_configs:
       - targets: [%q]
-`, sdFile, target, target)
+`, target)
 		},
 		probeAccounts: append(accountNames(), "ghost"),
 	},
@@ -151,6 +140,24 @@ var scrapeModes = []struct {
 	},
 }
 
+// probeJob is a scrape config of one /probe?account=NAME target per
+// account named in sdFile, all scraping the exporter at target.
+func probeJob(job, sdFile, target string) string {
+	return fmt.Sprintf(`
+  - job_name: %s
+    metrics_path: /probe
+    file_sd_configs:
+      - files: [%q]
+    relabel_configs:
+      - source_labels: [__address__]
+        target_label: __param_account
+      - source_labels: [__param_account]
+        target_label: instance
+      - target_label: __address__
+        replacement: %q
+`, job, sdFile, target)
+}
+
 func accountNames() []string {
 	names := make([]string, 0, len(fakeAccounts))
 	for _, a := range fakeAccounts {
@@ -164,6 +171,7 @@ func accountNames() []string {
 // mode, and proves that every dashboard query returns data and every rule
 // evaluates.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel() // beside TestEndToEndCustomConfig: both mostly wait
 	promBin := findPrometheus(t)
 	if testing.Short() && os.Getenv(e2e.RequireEnv) != "1" {
 		t.Skip("end-to-end test skipped in -short mode")
@@ -200,7 +208,7 @@ func TestEndToEnd(t *testing.T) {
 					return
 				}
 			}
-			checkDashboardAndRules(t, prom, dash, rules)
+			checkDashboardAndRules(t, prom, dash, rules, `job="vocode"`)
 
 			// What the alerts make of the real exporter's series: the
 			// accounts whose walks fail are scrape failures, not missing
@@ -212,37 +220,45 @@ func TestEndToEnd(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			checkAlerts(ctx, t, prom, "account", map[string][]string{
-				"VocodeTwilioConnectionsMissing":   {"notwilio"},
-				"VocodeScrapeFailing":              {"broken", "limited"},
-				"VocodeTwilioSteeringPoolEmpty":    {"prod", "staging"},
-				"VocodeTwilioConnectionLost":       nil,
-				"VocodeConnectionsBelowExpected":   {"prod"},
-				"VocodeUsageNearLimit":             {"notwilio", "staging"},
-				"VocodeUsageLimitReached":          {"notwilio"},
-				"VocodeNumberConnectionMissing":    {"prod"},
-				"VocodeInboundNumberWithoutAgent":  {"broken", "prod", "staging"},
-				"VocodeCollectorFailing":           {"notwilio"},
-				"VocodeCallErrorsHigh":             {"prod"},
-				"VocodeCallsNotConnecting":         {"staging"},
-				"VocodeWarmTransfersNearPoolLimit": {"prod", "staging"},
-				"VocodeCallsTruncated":             {"prod"},
-			})
+			checkAlerts(ctx, t, prom, "account", accountAlerts())
 			checkAlerts(ctx, t, prom, "instance", map[string][]string{"VocodeExporterDown": down})
 		})
 	}
 }
 
-// checkDashboardAndRules waits for a few scrapes and an evaluation of every
+// accountAlerts are the accounts of fakeAccounts each per-account alert
+// is active for with the rules' default thresholds.
+func accountAlerts() map[string][]string {
+	return map[string][]string{
+		"VocodeTwilioConnectionsMissing":   {"notwilio"},
+		"VocodeScrapeFailing":              {"broken", "limited"},
+		"VocodeTwilioSteeringPoolEmpty":    {"prod", "staging"},
+		"VocodeTwilioConnectionLost":       nil,
+		"VocodeConnectionsBelowExpected":   {"prod"},
+		"VocodeUsageNearLimit":             {"notwilio", "staging"},
+		"VocodeUsageLimitReached":          {"notwilio"},
+		"VocodeNumberConnectionMissing":    {"prod"},
+		"VocodeInboundNumberWithoutAgent":  {"broken", "prod", "staging"},
+		"VocodeCollectorFailing":           {"notwilio"},
+		"VocodeCallErrorsHigh":             {"prod"}, // a seventh of prod's finished calls in error
+		"VocodeCallsNotConnecting":         {"staging"},
+		"VocodeWarmTransfersNearPoolLimit": {"prod", "staging"},
+		"VocodeCallsTruncated":             {"prod"},
+	}
+}
+
+// checkDashboardAndRules waits for a few scrapes of every account (their
+// vocode_up series under accounts, a selector) and an evaluation of every
 // rule, then checks that every panel query and recording rule returns data.
-func checkDashboardAndRules(t *testing.T, prom *prometheus, dash *Dashboard, rules []string) {
+// It returns the variables' values.
+func checkDashboardAndRules(t *testing.T, prom *prometheus, dash *Dashboard, rules []string, accounts string) map[string]string {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
 	// "Has data": a few scrapes of every account and one evaluation of
 	// every rule. Rules report health "unknown" until evaluated.
 	waitFor(ctx, t, "five scrapes of every account", func() error {
-		return prom.expectCount(ctx, `count_over_time(vocode_up[1m]) >= 5`, len(fakeAccounts))
+		return prom.expectCount(ctx, fmt.Sprintf(`count_over_time(vocode_up{%s}[1m]) >= 5`, accounts), len(fakeAccounts))
 	})
 	waitFor(ctx, t, "every rule evaluated and healthy", func() error {
 		return prom.rulesHealthy(ctx, rules)
@@ -280,6 +296,7 @@ func checkDashboardAndRules(t *testing.T, prom *prometheus, dash *Dashboard, rul
 		t.Errorf("no data: %s", e)
 	}
 	t.Logf("%d dashboard queries and recording rules returned data", len(queries)-len(empty))
+	return vars
 }
 
 // recordingRules lists the series the rule files record, as queries.

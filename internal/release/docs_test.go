@@ -58,3 +58,37 @@ func TestLicense(t *testing.T) {
 		t.Error("README.md does not name the licence with a link to LICENSE")
 	}
 }
+
+// figure is a measured quantity as the documents write them: 564-568 ms,
+// 1.09x, 29.8-33.5 MiB.
+var figure = regexp.MustCompile(`\d[\d,.]*(?:-\d[\d,.]*)? ?(?:ms|s|x|MiB|KiB)\b`)
+
+// The README's performance table repeats figures of docs/performance.md:
+// a headline that nobody measured, or one left behind when the document
+// was rerun, fails here.
+func TestPerformanceHeadline(t *testing.T) {
+	readme := readRepoFile(t, "README.md")
+	docs := readRepoFile(t, "docs/performance.md")
+	_, section, ok := strings.Cut(readme, "\n## Performance\n")
+	if !ok {
+		t.Fatal(`README.md has no "## Performance" section`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	checked := 0
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| case ") {
+			continue
+		}
+		cells := strings.Split(line, " | ")
+		measured := cells[len(cells)-1]
+		for _, f := range figure.FindAllString(measured, -1) {
+			checked++
+			if !strings.Contains(docs, f) {
+				t.Errorf("README.md's performance row %q gives %q, which docs/performance.md does not", cells[0], f)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("README.md's performance table gives no figures")
+	}
+}

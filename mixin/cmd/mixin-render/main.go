@@ -33,7 +33,8 @@ func run(rulesDir, dashboardsDir, config string) error {
 		if name == mixin.RulesFile {
 			dir = rulesDir
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil { //nolint:gosec // shipped files, world-readable on purpose
+		// 0644: the files are shipped and read by anyone.
+		if err := os.WriteFile(filepath.Join(dir, name), content, 0o644); err != nil {
 			return err
 		}
 	}
