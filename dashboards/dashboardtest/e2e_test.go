@@ -244,6 +244,8 @@ func accountAlerts() map[string][]string {
 		"VocodeCallsNotConnecting":         {"staging"},
 		"VocodeWarmTransfersNearPoolLimit": {"prod", "staging"},
 		"VocodeCallsTruncated":             {"prod"},
+		"VocodeShortCallsHigh":             nil,
+		"VocodeAgentCallErrorsHigh":        {"prod"}, // vocodetest.Calls' broken agent
 	}
 }
 

@@ -318,7 +318,9 @@ var GoneAgent = ID("g", 1)
 // result: agents AgentID(0) to AgentID(CallAgents-1), weighted so that
 // they rank apart (agent k takes about twice the calls of agent k+1), and
 // GoneAgent for every thirteenth; human, no_human, null and an unlisted
-// value in turn.
+// value in turn. Half the calls in error go to AgentID(3), the broken
+// agent: about half of its finished calls are errors, where the others
+// have about one in seven.
 func spreadOverAgents(c *Call, i int) {
 	// i%31 falls in [0,16) for agent 0, [16,24) agent 1, [24,28) agent 2,
 	// [28,30) agent 3, 30 agent 4.
@@ -329,7 +331,10 @@ func spreadOverAgents(c *Call, i int) {
 		}
 	}
 	c.Agent = AgentID(k)
-	if i%13 == 12 {
+	switch {
+	case c.Status == "error" && i%20 == 3:
+		c.Agent = AgentID(3)
+	case i%13 == 12:
 		c.Agent = GoneAgent
 	}
 	switch i % 4 {
