@@ -66,9 +66,9 @@ var (
 			Default("true").Bool()
 	collectCalls = kingpin.Flag("collector.calls", "Count the calls of the last --collector.calls.window from GET /v1/calls/list per walk of an account: by status, stage outcome and stage. Off by default: call records carry transcripts and callers' numbers (read, never kept or exported), and a busy account costs up to --collector.calls.max-pages heavy pages per walk.").
 			Default("false").Bool()
-	callsWindow = kingpin.Flag("collector.calls.window", "The calls counted are those that started within this window before the walk, and those not started yet. A call still in progress that started earlier is not seen: widen the window to see long calls.").
+	callsWindow = kingpin.Flag("collector.calls.window", "The calls counted are those that started within this window before the walk, and those not started yet (a finished call without a start time by its end_time). A call still in progress that started earlier is not seen: widen the window to see long calls.").
 			Default("15m").Duration()
-	callsMaxPages = kingpin.Flag("collector.calls.max-pages", "Most pages of the calls list one walk reads; past it the counts cover less of the window and vocode_calls_truncated is 1.").
+	callsMaxPages = kingpin.Flag("collector.calls.max-pages", "Most pages of started calls one walk reads; past it the counts cover less of the window and vocode_calls_truncated is 1.").
 			Default("10").Int()
 	callsShortCall = kingpin.Flag("collector.calls.short-call", "An ended call shorter than this is short (vocode_calls_short): a bot that hangs up within seconds ends its calls without an error.").
 			Default("10s").Duration()
@@ -76,6 +76,8 @@ var (
 			Default("false").Bool()
 	callsMaxAgents = kingpin.Flag("collector.calls.max-agents", "With --collector.calls.by-agent, the agents with the most calls in the window that get series of their own; the rest are summed under agent=\"other\".").
 			Default("20").Int()
+	callsMaxUnstartedPages = kingpin.Flag("collector.calls.max-unstarted-pages", "Most pages of calls without a start time (not started yet, or failed before starting) one walk reads; past it they are counted only as far as read, vocode_calls_unstarted_truncated is 1, and the walk skips the rest to count the window in full.").
+				Default("10").Int()
 	configFile = kingpin.Flag("config.file", "YAML file listing the accounts to walk (see README). Without it, one account named \"default\" comes from the --vocode.* flags.").
 			String()
 	configCheck = kingpin.Flag("config.check", "Validate the configuration (reading key files), print the result and exit: 0 if valid, 1 if not.").
@@ -124,6 +126,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "--collector.calls.max-agents must be at least 1")
 		return 1
 	}
+	if *callsMaxUnstartedPages < 1 {
+		fmt.Fprintln(os.Stderr, "--collector.calls.max-unstarted-pages must be at least 1")
+		return 1
+	}
 	if *maxInFlight < 1 {
 		fmt.Fprintln(os.Stderr, "--vocode.max-requests-in-flight must be at least 1")
 		return 1
@@ -146,7 +152,7 @@ func run() int {
 	accounts, err := account.NewSet(ctx, account.Options{
 		Load:    src.Load,
 		Enabled: account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers, Agents: *collectAgents, Calls: *collectCalls},
-		Calls: vocode.CallsQuery{Window: *callsWindow, MaxPages: *callsMaxPages,
+		Calls: vocode.CallsQuery{Window: *callsWindow, MaxPages: *callsMaxPages, MaxUnstartedPages: *callsMaxUnstartedPages,
 			ShortCall: *callsShortCall, ByAgent: *callsByAgent, MaxAgents: *callsMaxAgents},
 		WalkTimeout: *timeout,
 		Client: vocode.Options{PageSize: *pageSize, Concurrency: *concurrency,

@@ -188,14 +188,16 @@ func (s *Set) apply() (err error) {
 	return nil
 }
 
-// newClient builds the client for acc. A page size the API made the
-// account learn is kept while the URL stays the same.
+// newClient builds the client for acc. What the API made the account
+// learn (page sizes, the calls list's order) is kept while the URL stays
+// the same: a new key reaches the same API.
 func (s *Set) newClient(a *Account, acc config.Account) (*vocode.Client, error) {
 	opts := s.opts.Client
 	opts.Observer = a.recorder.ObserveRequest
 	opts.Logger = a.logger
 	if old := a.Client(); old != nil && old.URL() == acc.URL {
 		opts.PageSize, opts.NumbersPageSize, opts.CallsPageSize = old.PageSize(), old.NumbersPageSize(), old.CallsPageSize()
+		opts.CallsLearned = old.CallsLearned()
 	}
 	return vocode.New(acc.URL, acc.Key(), opts)
 }

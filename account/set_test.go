@@ -35,10 +35,11 @@ func waitRequests(t *testing.T, api *vocodetest.Server, n int) {
 	}
 }
 
-// A scrape joining a walk in flight gets the walk's outcome by its own,
-// later deadline; the scrape that started it gives up at its own and counts
-// one timeout; the API sees one walk.
-func TestJoinerExtendsSharedWalk(t *testing.T) {
+// A scrape joining a walk in flight gets the walk's outcome, within its
+// own, later deadline; the scrape that started the walk gives up at its
+// own, shorter one and counts one timeout, and the walk goes on by its own
+// deadline (joining moves no deadline); the API sees one walk.
+func TestJoinerGetsTheWalkItShares(t *testing.T) {
 	f := newFixture(t, "prod", 0, vocodetest.Dataset(3, 2), vocodetest.WithLatency(400*time.Millisecond))
 	a := f.account(t, "prod")
 	short := scrapeAsync(a, 150*time.Millisecond)
@@ -174,14 +175,7 @@ func TestReloadKeepsWhatTheAccountLearned(t *testing.T) {
 	f.api.AddFault(vocodetest.Fault{Status: http.StatusUnauthorized})
 	a.Scrape(context.Background())
 
-	oldClient := a.Client()
-	f.setConfig(t, entry("prod", both))
-	if err := f.accounts.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	if a.Client() == oldClient {
-		t.Fatal("a new key did not make a new client")
-	}
+	rotate(t, f, a, both)
 	a.Scrape(context.Background())
 	logs := f.logs.String()
 	if n := strings.Count(logs, "level=ERROR"); n != 1 {
@@ -225,5 +219,55 @@ func TestNewSetRefusesWalksWithoutDeadline(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "the walk timeout must be positive") {
 			t.Errorf("NewSet with a walk timeout of %v = %v, want it refused", timeout, err)
 		}
+	}
+}
+
+// A key rotation keeps what the account learned of the calls list's
+// order: an API that rejects the sort is not asked for it again by the
+// new client before the retry is due.
+func TestRotationKeepsCallsOrder(t *testing.T) {
+	f := newFixture(t, "prod", 0, vocodetest.Dataset(1, 1),
+		vocodetest.WithCalls(vocodetest.Calls(30, time.Now(), time.Hour, 0, nil)), vocodetest.WithCallSort(vocodetest.SortRejected))
+	both := rekeyed(t, f.api, "rotated-key")
+	f.setConfig(t, entry("prod", &vocodetest.Server{URL: both.URL, APIKey: f.api.APIKey}))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	a := f.account(t, "prod")
+	if _, err := a.Client().Calls(context.Background(), vocode.CallsQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	learned := a.Client().CallsLearned()
+	if learned.UnsortedSince.IsZero() {
+		t.Fatal("the client did not learn that the API rejects the sort")
+	}
+
+	rotate(t, f, a, both)
+	if got := a.Client().CallsLearned(); got != learned {
+		t.Errorf("after the rotation the client knows %+v, want %+v", got, learned)
+	}
+	f.api.ResetStats()
+	st, err := a.Client().Calls(context.Background(), vocode.CallsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One page of 100 without the sort; a client that forgot would ask
+	// for it first and get a 422.
+	if n := f.api.Stats().Endpoints[vocodetest.EndpointCalls].Requests; n != 1 || st.Sorted {
+		t.Errorf("%d requests, sorted %v; want 1 without the sort", n, st.Sorted)
+	}
+}
+
+// rotate reloads f with a's account on api, the same URL with a new key,
+// and checks that a got a new client.
+func rotate(t *testing.T, f *fixture, a *Account, api *vocodetest.Server) {
+	t.Helper()
+	oldClient := a.Client()
+	f.setConfig(t, entry(a.Name(), api))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if a.Client() == oldClient {
+		t.Fatal("a new key did not make a new client")
 	}
 }

@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,109 +18,133 @@ import (
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
 
-// timedAPI serves api and keeps, for each request, when it came and when
-// its client let go of it: against an API that never answers, a request
-// lasts as long as the walk that made it.
-type timedAPI struct {
-	api *vocodetest.API
-	mu  sync.Mutex
-	req []span
+// deadlineTransport records, for each request the client sends, when it
+// was sent, the deadline of its context and the error it ended with, and
+// tells the test as each is sent and as each ends: events, not sleeps,
+// order the test.
+type deadlineTransport struct {
+	next        http.RoundTripper
+	sent, ended chan int
+	mu          sync.Mutex
+	trips       []trip
 }
 
-type span struct{ start, end time.Time }
-
-func (t *timedAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s := span{start: time.Now()}
-	t.api.ServeHTTP(w, r)
-	s.end = time.Now()
-	t.mu.Lock()
-	t.req = append(t.req, s)
-	t.mu.Unlock()
+type trip struct {
+	at          time.Time
+	deadline    time.Time
+	hasDeadline bool
+	err         error
 }
 
-func (t *timedAPI) spans() []span {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]span(nil), t.req...)
+func (d *deadlineTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	deadline, ok := r.Context().Deadline()
+	d.mu.Lock()
+	i := len(d.trips)
+	d.trips = append(d.trips, trip{at: time.Now(), deadline: deadline, hasDeadline: ok})
+	d.mu.Unlock()
+	d.sent <- i
+	resp, err := d.next.RoundTrip(r)
+	d.mu.Lock()
+	d.trips[i].err = err
+	d.mu.Unlock()
+	d.ended <- i
+	return resp, err
 }
 
-// Every walk ends by the deadline it started with. The API never answers;
-// scrapes with and without Prometheus' timeout header join every half
-// second for longer than two walks; with a walk timeout of 2 s, no request
-// to the API outlives 2 s plus a little (a deadline that moved with each
-// joining scrape would keep the first walk going all along), each scrape
-// returns by then, and scrapes after a walk ended start the next one.
-// goleak (TestMain) checks that nothing is left running.
+func (d *deadlineTransport) trip(i int) trip {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.trips[i]
+}
+
+func (d *deadlineTransport) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.trips)
+}
+
+// Every walk ends by the deadline it started with. The API never answers.
+// A scrape starts a walk; once its request is out, scrapes with and
+// without Prometheus' timeout header join it. The request's context has a
+// deadline no later than the walk timeout after the request was sent,
+// before anyone joined, and the request ends on that deadline: joining
+// never moves it (a deadline that moved with each joining scrape would
+// keep the walk going). No joiner starts a walk of its own, every scrape
+// returns, and a scrape after the walk ended starts the next one, with a
+// deadline of its own. goleak (TestMain) checks that nothing is left
+// running.
 func TestEveryWalkEndsByItsOwnDeadline(t *testing.T) {
 	const walkTimeout = 2 * time.Second
-	// A loaded machine may be slow to run a timer or a goroutine; this
-	// slack is far below the 2 s a moving deadline would add.
-	const slack = time.Second
+	// hung bounds the wait for an event, so that a walk that never ends
+	// fails the test instead of hanging it; it decides nothing else.
+	const hung = time.Minute
+	next := func(ch chan int, what string) int {
+		t.Helper()
+		select {
+		case i := <-ch:
+			return i
+		case <-time.After(hung):
+			t.Fatalf("no request %s in %v", what, hung)
+			return -1
+		}
+	}
 
 	api := vocodetest.NewAPI(vocodetest.Dataset(1, 1))
 	api.AddFault(vocodetest.Fault{Hang: true})
-	timed := &timedAPI{api: api}
-	srv := httptest.NewServer(timed)
+	srv := httptest.NewServer(api)
+	rt := &deadlineTransport{next: srv.Client().Transport, sent: make(chan int, 16), ended: make(chan int, 16)}
 	ctx, cancel := context.WithCancel(context.Background())
 	set := newSet(ctx, t, account.Options{
 		Load:        func() (*config.Config, error) { return config.FromFlags(srv.URL, "", vocodetest.DefaultAPIKey) },
 		WalkTimeout: walkTimeout,
-		Client:      vocode.Options{Backoff: time.Millisecond},
+		Client:      vocode.Options{Backoff: time.Millisecond, Transport: rt},
 	})
 	t.Cleanup(func() {
 		cancel()
 		api.Close()
-		for _, a := range set.All() {
-			a.Client().CloseIdleConnections()
-		}
+		srv.Client().CloseIdleConnections()
 		srv.Close()
 	})
 	if err := set.Reload(); err != nil {
 		t.Fatal(err)
 	}
 	h := NewHandler(HandlerOpts{Accounts: set, Gatherer: prometheus.NewRegistry(),
-		Timeout: walkTimeout, Offset: 500 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
-
-	start := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var longest time.Duration
-	for i := range 12 { // one scrape every 500 ms for 5.5 s: walks start by 0, 2.5 and 5 s
-		wg.Go(func() {
-			time.Sleep(time.Duration(i) * 500 * time.Millisecond)
+		Timeout: walkTimeout, Offset: 100 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
+	var scrapes sync.WaitGroup
+	scrape := func(header string) {
+		scrapes.Go(func() {
 			r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-			if i%2 == 0 {
-				r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.5")
+			if header != "" {
+				r.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", header)
 			} // else: no header, as from curl
-			began := time.Now()
 			h.ServeHTTP(httptest.NewRecorder(), r)
-			took := time.Since(began)
-			mu.Lock()
-			longest = max(longest, took)
-			mu.Unlock()
 		})
 	}
-	wg.Wait()
-	// The last walk ends by its deadline too: wait for every request the
-	// API got to be let go of, no longer than a walk may take.
-	deadline := time.Now().Add(walkTimeout + slack)
-	for len(timed.spans()) < api.Stats().Requests && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n, m := len(timed.spans()), api.Stats().Requests; n < m {
-		t.Errorf("%d of %d requests to the API still open %v after the last scrape", m-n, m, walkTimeout+slack)
-	}
 
-	spans := timed.spans()
-	if len(spans) < 3 {
-		t.Errorf("%d walks in %v of scrapes, want at least 3: a scrape after a walk ended must start a new one", len(spans), time.Since(start).Round(time.Millisecond))
-	}
-	for i, s := range spans {
-		if d := s.end.Sub(s.start); d > walkTimeout+slack {
-			t.Errorf("walk %d (started %v in) lasted %v, past its %v deadline", i, s.start.Sub(start).Round(time.Millisecond), d.Round(time.Millisecond), walkTimeout)
+	for walk := range 2 {
+		scrape("1.5")
+		i := next(rt.sent, "sent")
+		for _, header := range []string{"", "1.5", "", "5"} {
+			scrape(header) // joins the walk in flight
 		}
-	}
-	if longest > walkTimeout+slack {
-		t.Errorf("a scrape took %v, past the walk timeout of %v", longest.Round(time.Millisecond), walkTimeout)
+		if j := next(rt.ended, "ended"); j != i {
+			t.Fatalf("walk %d: request %d ended, %d was sent", walk, j, i)
+		}
+		tr := rt.trip(i)
+		switch {
+		case !tr.hasDeadline:
+			t.Errorf("walk %d: its request had no deadline", walk)
+		case tr.deadline.After(tr.at.Add(walkTimeout)):
+			t.Errorf("walk %d: its request's deadline is %v after it was sent, past the walk timeout of %v", walk, tr.deadline.Sub(tr.at), walkTimeout)
+		case !errors.Is(tr.err, context.DeadlineExceeded):
+			t.Errorf("walk %d: its request ended with %v, not on its deadline", walk, tr.err)
+		}
+		if walk > 0 && !tr.deadline.After(rt.trip(i-1).deadline) {
+			t.Errorf("walk %d has the deadline of the walk before it", walk)
+		}
+		scrapes.Wait() // every scrape returns: those that joined, by the walk's end at the latest
+		if n := rt.count(); n != i+1 {
+			t.Fatalf("walk %d: %d requests; the scrapes that joined it started walks of their own", walk, n)
+		}
 	}
 }

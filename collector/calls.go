@@ -17,6 +17,8 @@ func emitCalls(ch chan<- prometheus.Metric, acct string, s *vocode.CallStats, ag
 	emitCounts(ch, callsInProgressDesc, acct, vocode.CallStages, s.InProgress)
 	ch <- prometheus.MustNewConstMetric(callsWindowDesc, prometheus.GaugeValue, s.Window.Seconds(), acct)
 	ch <- prometheus.MustNewConstMetric(callsTruncatedDesc, prometheus.GaugeValue, boolValue(s.Truncated), acct)
+	ch <- prometheus.MustNewConstMetric(callsUnstartedTruncatedDesc, prometheus.GaugeValue, boolValue(s.UnstartedTruncated), acct)
+	ch <- prometheus.MustNewConstMetric(callsUndatedDesc, prometheus.GaugeValue, float64(s.Undated), acct)
 	if !s.Newest.IsZero() {
 		ch <- prometheus.MustNewConstMetric(callLastStartDesc, prometheus.GaugeValue, float64(s.Newest.UnixNano())/1e9, acct)
 	}

@@ -94,7 +94,7 @@ var (
 	// afresh at every walk: two Prometheus servers, or an exporter that
 	// restarted, read the same numbers, and nothing is counted twice.
 	callsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "calls"),
-		"Calls that started within the last vocode_calls_window_seconds, or have not started yet, by status (not_started, in_progress, error, ended; other for a value outside the API's list). Every status is present, 0 when none.",
+		"Calls that started within the last vocode_calls_window_seconds, or have not started yet, by status (not_started, in_progress, error, ended; other for a value outside the API's list). A call without a readable start time counts if not finished, and if finished (error, ended) when it ended within the window. Every status is present, 0 when none.",
 		[]string{"account", "status"}, nil)
 	callOutcomesDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "call", "stage_outcomes"),
 		"The same calls by stage outcome (how a call that did not go as planned ended: human_unanswered, call_did_not_connect, ...; other for a value outside the API's list). Calls without an outcome are not counted here; every outcome is present, 0 when none.",
@@ -107,6 +107,12 @@ var (
 		[]string{"account"}, nil)
 	callsTruncatedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "truncated"),
 		"1 when the calls walk stopped at --collector.calls.max-pages before it reached the window's start, so the counts cover less than the window; else 0.",
+		[]string{"account"}, nil)
+	callsUndatedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "undated"),
+		"Finished calls (error, ended) read by the calls walk whose start and end times are both null or unreadable: they cannot be placed in or out of the window and are not in vocode_calls. Not 0 means the API sends calls without times; see the runbook of VocodeCallsNotConnecting.",
+		[]string{"account"}, nil)
+	callsUnstartedTruncatedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "unstarted_truncated"),
+		"1 when the calls without a start time (not started yet, or failed before starting) filled more than --collector.calls.max-unstarted-pages pages: vocode_calls{status=\"not_started\"} and vocode_calls_undated count only those read, and the walk skipped the rest to count the window's started calls in full; else 0.",
 		[]string{"account"}, nil)
 	callLastStartDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "call", "last_start_timestamp_seconds"),
 		"Unix time the newest call seen started; absent when no call seen had started.",
@@ -139,6 +145,7 @@ var scrapeDescs = []*prometheus.Desc{
 	numbersDesc, numberInfoDesc, numberActiveDesc, numberOutboundOnlyDesc, numberInboundAgentDesc,
 	agentsDesc, agentInfoDesc,
 	callsDesc, callOutcomesDesc, callsInProgressDesc, callsWindowDesc, callsTruncatedDesc, callLastStartDesc,
+	callsUndatedDesc, callsUnstartedTruncatedDesc,
 	callsEndedByDurationDesc, callsShortDesc, callsHumanDetectionDesc, agentCallsDesc, agentCallOutcomesDesc, agentCallsShortDesc,
 }
 

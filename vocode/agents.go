@@ -19,6 +19,8 @@ const agentsPath = "/v1/agents/list"
 // carry a token; the decoder skips all of it, so none of it reaches a value
 // of ours.
 type Agent struct {
+	// ID is as the API sends it, less control characters and cut to 128
+	// bytes, as every label value.
 	ID string
 	// Name is as the API sends it, less control characters and cut to 128
 	// bytes; "" when it is null or missing. Names are neither unique nor
@@ -143,10 +145,13 @@ func decodeAgentsPage(b []byte) (*AgentPage, error) {
 }
 
 func agentOf(i int, it *agentJSON) (Agent, error) {
-	if it.ID == "" {
+	// The id becomes a label value (agent_id, and agent where the name
+	// does not tell the agent apart): it is checked as it will be used.
+	id := labelText(it.ID)
+	if id == "" {
 		return Agent{}, fmt.Errorf("item %d has no id", i)
 	}
-	a := Agent{ID: it.ID, OwnOpenAIConnection: bool(it.OpenAI), LLMFallback: bool(it.LLMFallback), Webhook: bool(it.Webhook)}
+	a := Agent{ID: id, OwnOpenAIConnection: bool(it.OpenAI), LLMFallback: bool(it.LLMFallback), Webhook: bool(it.Webhook)}
 	if it.Name != nil {
 		a.Name = labelText(*it.Name)
 	}

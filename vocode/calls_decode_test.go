@@ -41,9 +41,10 @@ func TestDecodeCallsPage(t *testing.T) {
 	}
 }
 
-// start_time in each form the API has used, and forms it should not use,
-// which never fail the page.
-func TestCallStartTime(t *testing.T) {
+// start_time and end_time in each form the API has used, and forms it
+// should not use, which never fail the page. Strings and numbers have the
+// same bounds: after the Unix epoch, up to the year 5138.
+func TestCallTimes(t *testing.T) {
 	sec := time.Date(2025, 12, 2, 13, 0, 0, 0, time.UTC)
 	tests := []struct {
 		value string // "" leaves the field out
@@ -69,6 +70,17 @@ func TestCallStartTime(t *testing.T) {
 		{`true`, Call{BadStart: true}},
 		{`{"seconds":1}`, Call{BadStart: true}},
 		{`[1764680400]`, Call{BadStart: true}},
+		{`"0001-01-01T00:00:00Z"`, Call{BadStart: true}}, // Go's and many encoders' zero time
+		{`"1970-01-01T00:00:00Z"`, Call{BadStart: true}},
+		{`"1969-12-31T23:59:59Z"`, Call{BadStart: true}},
+		{`"1970-01-01T00:00:01Z"`, Call{Start: time.Unix(1, 0).UTC()}},
+		{`1`, Call{Start: time.Unix(1, 0).UTC()}},
+		{`"5138-11-16T09:46:40Z"`, Call{Start: time.Unix(1e11, 0).UTC()}},
+		{`1e11`, Call{Start: time.Unix(1e11, 0).UTC()}},
+		{`"5138-11-16T09:46:41Z"`, Call{BadStart: true}},
+		{`"9999-12-31T23:59:59Z"`, Call{BadStart: true}},
+		{`1e14`, Call{Start: time.Unix(1e11, 0).UTC()}}, // milliseconds, at the bound
+		{`100000000000001`, Call{BadStart: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
@@ -84,6 +96,18 @@ func TestCallStartTime(t *testing.T) {
 			want.ID, want.Status = "c", "ended"
 			if got := p.Items[0]; !reflect.DeepEqual(got, want) {
 				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+			// end_time, read the same way: only a readable time is kept.
+			item = `{"id":"c","status":"ended","start_time":null`
+			if tt.value != "" {
+				item += `,"end_time":` + tt.value
+			}
+			p, err = decodeCallsPage([]byte(`{"items":[` + item + `}],"has_more":false}`))
+			if err != nil {
+				t.Fatalf("an end_time failed the page: %v", err)
+			}
+			if got := p.Items[0].End; !got.Equal(tt.want.Start) || got.Location() != time.UTC {
+				t.Errorf("end %v, want %v", got, tt.want.Start)
 			}
 		})
 	}

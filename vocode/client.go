@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -87,6 +86,9 @@ type Options struct {
 	// CallsPageSize is PageSize for the calls list, which learns its own;
 	// 0 means PageSize.
 	CallsPageSize int
+	// CallsLearned is what a client this one replaces learned of the calls
+	// list's order, so that a key rotation does not forget it.
+	CallsLearned CallsLearned
 }
 
 // Client reads one Vocode account. It is safe for concurrent use.
@@ -105,9 +107,9 @@ type Client struct {
 	numbers     list[Number]
 	agents      list[Agent]
 	calls       list[Call]
-	// callsUnsorted: the API rejected or ignored the calls list's sort, so
-	// walks neither ask for it nor rely on it.
-	callsUnsorted atomic.Bool
+	// callsOrder: whether the API honours the calls list's sort, so that
+	// walks ask for it and rely on it.
+	callsOrder callsOrder
 }
 
 // New returns a client for the API at baseURL, authenticated with apiKey.
@@ -172,8 +174,9 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	c.numbers.pageSize.Store(int64(opts.NumbersPageSize))
 	c.agents = list[Agent]{endpoint: EndpointAgents, path: agentsPath, noun: "agent", decode: decodeAgentsPage}
 	c.agents.pageSize.Store(int64(opts.PageSize))
-	c.calls = list[Call]{endpoint: EndpointCalls, path: callsPath, noun: "call", decode: decodeCallsPage}
+	c.calls = list[Call]{endpoint: EndpointCalls, path: callsPath, noun: "call", decode: decodeCallsPage, tooLargeShrinks: true}
 	c.calls.pageSize.Store(int64(opts.CallsPageSize))
+	c.callsOrder.learned = opts.CallsLearned
 	return c, nil
 }
 

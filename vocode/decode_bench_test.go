@@ -161,20 +161,22 @@ func stdNumberOf(i int, it *stdNumberJSON) (Number, error) {
 }
 
 type stdCallJSON struct {
-	ID      string       `json:"id"`
-	Status  string       `json:"status"`
-	Stage   string       `json:"stage"`
-	Outcome string       `json:"stage_outcome"`
-	Start   stdStartTime `json:"start_time"`
+	ID      string      `json:"id"`
+	Status  string      `json:"status"`
+	Stage   string      `json:"stage"`
+	Outcome string      `json:"stage_outcome"`
+	Start   stdCallTime `json:"start_time"`
+	End     stdCallTime `json:"end_time"`
 }
 
-type stdStartTime startTime
+type stdCallTime callTime
 
-func (s *stdStartTime) UnmarshalJSON(b []byte) error {
-	*s = stdStartTime(parseStartTime(b))
+func (s *stdCallTime) UnmarshalJSON(b []byte) error {
+	*s = stdCallTime(parseCallTime(b))
 	return nil
 }
 
 func stdCallOf(i int, it *stdCallJSON) (Call, error) {
-	return callOf(i, &callJSON{ID: it.ID, Status: it.Status, Stage: it.Stage, Outcome: it.Outcome, Start: startTime(it.Start)})
+	return callOf(i, &callJSON{ID: it.ID, Status: it.Status, Stage: it.Stage, Outcome: it.Outcome,
+		Start: callTime(it.Start), End: callTime(it.End)})
 }

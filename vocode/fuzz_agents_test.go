@@ -47,11 +47,11 @@ type agentMirror struct {
 // want is what the decoder should make of m, or false if m must fail the
 // page.
 func (m agentMirror) want() (vocode.Agent, bool) {
-	a := vocode.Agent{ID: m.ID}
+	a := vocode.Agent{ID: asLabel(m.ID)}
 	if m.Name != nil {
 		a.Name = asLabel(*m.Name)
 	}
-	ok := m.ID != ""
+	ok := a.ID != ""
 	a.OwnOpenAIConnection, ok = isSet(m.OpenAI, true, ok)
 	a.LLMFallback, ok = isSet(m.LLMFallback, false, ok)
 	a.Webhook, ok = isSet(m.Webhook, true, ok)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -42,6 +43,7 @@ type callMirror struct {
 	Stage   string         `json:"stage"`
 	Outcome string         `json:"stage_outcome"`
 	Start   jsontext.Value `json:"start_time"`
+	End     jsontext.Value `json:"end_time"`
 	depthMirror
 }
 
@@ -101,6 +103,23 @@ func checkDecodeCalls(t *testing.T, data []byte, secret bool) {
 		}
 		if c.Start.Location().String() != "UTC" {
 			t.Fatalf("call %d: start time in %s", i, c.Start.Location())
+		}
+		// Both times read by the same rules and bounds: a time kept is
+		// from a number or a string, in UTC, after the epoch and up to
+		// the year 5138.
+		for name, tm := range map[string]struct {
+			t   time.Time
+			raw jsontext.Value
+		}{"start": {c.Start, m.Start}, "end": {c.End, m.End}} {
+			if tm.t.IsZero() {
+				continue
+			}
+			if k := tm.raw.Kind(); k != '0' && k != '"' {
+				t.Fatalf("call %d: a %s time from %s", i, name, tm.raw)
+			}
+			if tm.t.Location() != time.UTC || !tm.t.After(time.Unix(0, 0)) || tm.t.After(time.Unix(1e11, 0)) {
+				t.Fatalf("call %d: %s time %v out of bounds", i, name, tm.t)
+			}
 		}
 	}
 	if secret && !strings.Contains(ids, fuzzSecret) && strings.Contains(fmt.Sprintf("%+v", p), fuzzSecret) {

@@ -50,7 +50,7 @@ type numberMirror struct {
 // want is what the decoder should make of m, or false if m must fail the
 // page.
 func (m numberMirror) want() (vocode.Number, bool) {
-	n := vocode.Number{ID: m.ID, Number: asLabel(m.Number), Label: asLabel(m.Label),
+	n := vocode.Number{ID: asLabel(m.ID), Number: asLabel(m.Number), Label: asLabel(m.Label),
 		Provider: asLabel(m.Provider), Active: m.Active == nil || *m.Active, OutboundOnly: m.OutboundOnly}
 	if n.Provider == "" {
 		n.Provider = vocode.ProviderVonage
@@ -70,14 +70,15 @@ func (m numberMirror) want() (vocode.Number, bool) {
 	case 0, 'n':
 	case '"':
 		_ = json.Unmarshal(m.Connection, &n.ConnectionID, oracleOptions)
+		n.ConnectionID = asLabel(n.ConnectionID)
 	case '{':
 		var conn struct {
 			ID string `json:"id"`
 		}
-		if json.Unmarshal(m.Connection, &conn, oracleOptions) != nil || conn.ID == "" {
+		if json.Unmarshal(m.Connection, &conn, oracleOptions) != nil || asLabel(conn.ID) == "" {
 			return n, false
 		}
-		n.ConnectionID = conn.ID
+		n.ConnectionID = asLabel(conn.ID)
 	default:
 		return n, false
 	}

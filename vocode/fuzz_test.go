@@ -94,7 +94,7 @@ func checkDecode(t *testing.T, data []byte, secret bool) {
 	valid := json.Unmarshal(data, &mirror, oracleOptions) == nil && mirror.Items != nil && mirror.HasMore != nil
 	if valid {
 		for _, it := range *mirror.Items {
-			valid = valid && it.ID != "" && asLabel(it.Type) != ""
+			valid = valid && asLabel(it.ID) != "" && asLabel(it.Type) != ""
 		}
 	}
 	if valid != (err == nil) {
@@ -132,8 +132,8 @@ func checkDecode(t *testing.T, data []byte, secret bool) {
 	}
 	for i, c := range p.Items {
 		m := items[i]
-		if c.ID != m.ID || c.Type != asLabel(m.Type) {
-			t.Fatalf("item %d is %q/%q, the JSON decoder sees %q/%q", i, c.ID, c.Type, m.ID, asLabel(m.Type))
+		if c.ID != asLabel(m.ID) || c.Type != asLabel(m.Type) {
+			t.Fatalf("item %d is %q/%q, the JSON decoder sees %q/%q", i, c.ID, c.Type, asLabel(m.ID), asLabel(m.Type))
 		}
 		if c.SteeringPoolSize != len(m.SteeringPool) {
 			t.Fatalf("item %d: steering pool of %d, the JSON decoder sees %d numbers", i, c.SteeringPoolSize, len(m.SteeringPool))

@@ -21,6 +21,8 @@ const (
 // reduced to its id by the decoder: the credentials never reach a value of
 // ours.
 type Number struct {
+	// ID is as the API sends it, less control characters and cut to 128
+	// bytes, as Number and Label: it is a label value.
 	ID string
 	// Number and Label are as the API sends them, less control characters
 	// and cut to 128 bytes: they end up in label values and log lines.
@@ -34,7 +36,7 @@ type Number struct {
 	OutboundOnly    bool
 	HasInboundAgent bool
 	// ConnectionID is the id of the Twilio account connection the number
-	// goes through, "" for none. It need not be in the connection list: a
+	// goes through, "" for none, cut as ID. It need not be in the connection list: a
 	// connection can be deleted while numbers still name it.
 	ConnectionID string
 }
@@ -170,14 +172,14 @@ func decodeNumbersPage(b []byte) (*NumberPage, error) {
 
 func numberOf(i int, it *numberJSON) (Number, error) {
 	n := Number{
-		ID:              it.ID,
+		ID:              labelText(it.ID),
 		Number:          labelText(it.Number),
 		Label:           labelText(it.Label),
 		Provider:        labelText(it.Provider),
 		Active:          it.Active == nil || *it.Active,
 		OutboundOnly:    it.OutboundOnly,
 		HasInboundAgent: bool(it.InboundAgent),
-		ConnectionID:    it.Connection.id,
+		ConnectionID:    labelText(it.Connection.id),
 	}
 	switch {
 	case n.ID == "":

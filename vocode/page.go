@@ -20,6 +20,9 @@ const (
 // credentials the API sends along are deliberately absent: they are skipped by
 // the decoder and never reach a value of ours.
 type Connection struct {
+	// ID is as the API sends it, less control characters and cut to 128
+	// bytes: it is the connection_id label. Two ids alike in their first
+	// 128 bytes read as one connection.
 	ID   string
 	Type string // as the API names it, e.g. "account_connection_twilio"
 	// SteeringPoolSize is the number of Twilio numbers set aside for warm
@@ -188,15 +191,17 @@ func decodePage(b []byte) (*Page, error) {
 }
 
 func connectionOf(i int, it *itemJSON) (Connection, error) {
-	if it.ID == "" {
+	// The id and type become label values: they are checked as they will
+	// be used.
+	id := labelText(it.ID)
+	if id == "" {
 		return Connection{}, fmt.Errorf("item %d has no id", i)
 	}
-	// The type becomes a label value: it is checked as it will be used.
 	typ := labelText(it.Type)
 	if typ == "" {
 		return Connection{}, fmt.Errorf("item %d has no type", i)
 	}
-	return Connection{ID: it.ID, Type: typ,
+	return Connection{ID: id, Type: typ,
 		SteeringPoolSize: int(it.SteeringPool), SupportsAnyCallerID: it.AnyCallerID}, nil
 }
 

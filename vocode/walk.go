@@ -29,6 +29,10 @@ type list[T listItem] struct {
 	path     string
 	noun     string // one item, as errors name it
 	decode   func([]byte) (*PageOf[T], error)
+	// tooLargeShrinks: a page over the body limit is asked for again
+	// smaller, as a 422 naming the size is. For the calls list, whose
+	// items carry transcripts: the size of its pages is in their items.
+	tooLargeShrinks bool
 	// pageSize is the size that last worked; remembered so that a 422 on
 	// size costs one extra request per account, not one per scrape.
 	pageSize atomic.Int64
@@ -61,9 +65,59 @@ type walk[T listItem] struct {
 	c      *Client
 	l      *list[T]
 	size   int
-	seen   map[string]struct{}
+	seen   seenIDs
 	result listing[T]
 }
+
+// seenIDs is what every list walk knows of the ids it has met: each item
+// counts once, since offset paging serves an item twice when the list
+// shifts under the walk, and pages that say has_more but bring nothing new
+// end the walk, since an API that ignores the page parameter would
+// otherwise serve page 1 until the walk's bound.
+type seenIDs struct {
+	ids   map[string]struct{}
+	stale int // pages in a row that said has_more and brought nothing new
+	// limit is how many such pages in a row fail the walk: 1 for a list
+	// that changes seldom; more where items arrive all the time and can
+	// push a whole page of seen ones under the next page number.
+	limit int
+}
+
+func newSeenIDs(expect, limit int) seenIDs {
+	return seenIDs{ids: make(map[string]struct{}, expect), limit: limit}
+}
+
+// add records id and reports whether it is new.
+func (s *seenIDs) add(id string) bool {
+	if _, dup := s.ids[id]; dup {
+		return false
+	}
+	s.ids[id] = struct{}{}
+	return true
+}
+
+// endPage fails the walk when limit pages in a row, this one included,
+// said has_more and brought no item not seen before.
+func (s *seenIDs) endPage(l listNames, pageNo, fresh int, hasMore bool) error {
+	if !hasMore || fresh > 0 {
+		s.stale = 0
+		return nil
+	}
+	s.stale++
+	if s.stale < s.limit {
+		return nil
+	}
+	detail := "the page says has_more but brings no " + l.noun + " not seen before"
+	if s.limit > 1 {
+		detail = fmt.Sprintf("%d pages in a row say has_more but bring no %s not seen before", s.stale, l.noun)
+	}
+	return &Error{Reason: ReasonPagination, Endpoint: l.endpoint, Page: pageNo, Detail: detail}
+}
+
+// listNames is how errors name a list and its items.
+type listNames struct{ endpoint, noun string }
+
+func (l *list[T]) names() listNames { return listNames{l.endpoint, l.noun} }
 
 // Walk fetches every page of the account-connections list. When page 1
 // gives a total that is not estimated, the remaining pages are fetched
@@ -85,7 +139,7 @@ func walkList[T listItem](ctx context.Context, c *Client, l *list[T]) (*listing[
 	// Size for the total the API announces, but only up to a bound: a lying
 	// total must not make us allocate for a billion items.
 	expect := max(len(first.Items), min(first.Total, maxPrealloc))
-	w.seen = make(map[string]struct{}, expect)
+	w.seen = newSeenIDs(expect, 1)
 	w.result.items = make([]T, 0, expect)
 	w.result.total, w.result.hasTotal = first.Total, first.HasTotal
 	w.result.totalIsEstimated = first.TotalIsEstimated
@@ -138,10 +192,19 @@ func (w *walk[T]) firstPage(ctx context.Context) (*PageOf[T], error) {
 }
 
 // firstPage fetches page 1 of l with fetch, at the page size l has learned,
-// halving it while the API rejects it (down to MinPageSize), and remembers
-// and logs once the size that worked. Every list walk starts here.
+// as shrinking does. Every list walk starts here.
 func (l *list[T]) firstPage(c *Client, fetch func(size int) (*PageOf[T], error)) (*PageOf[T], error) {
-	size := int(l.pageSize.Load())
+	p, _, err := l.shrinking(c, int(l.pageSize.Load()), fetch)
+	return p, err
+}
+
+// shrinking fetches a page of l with fetch at size, halving the size
+// while the API rejects it (down to MinPageSize), and remembers and logs
+// once the size that worked. It returns the size the page was fetched at.
+// A page is too large for the API when a 422 names its size; for a list
+// whose items can be heavy (tooLargeShrinks), also when its body passes
+// the client's limit.
+func (l *list[T]) shrinking(c *Client, size int, fetch func(size int) (*PageOf[T], error)) (*PageOf[T], int, error) {
 	asked := size
 	for {
 		p, err := fetch(size)
@@ -151,10 +214,11 @@ func (l *list[T]) firstPage(c *Client, fetch func(size int) (*PageOf[T], error))
 				c.opts.Logger.Warn("API rejected the page size; using a smaller one from now on",
 					"url", c.base.String(), "endpoint", l.endpoint, "rejected", asked, "page_size", size)
 			}
-			return p, nil
+			return p, size, nil
 		}
-		if !errors.Is(err, errPageSizeRejected) || size <= MinPageSize {
-			return nil, err
+		tooLarge := errors.Is(err, errPageSizeRejected) || (l.tooLargeShrinks && ReasonOf(err) == ReasonTooLarge)
+		if !tooLarge || size <= MinPageSize {
+			return nil, size, err
 		}
 		size = max(size/2, MinPageSize)
 	}
@@ -170,19 +234,12 @@ func (w *walk[T]) fetch(ctx context.Context, page int) (*PageOf[T], error) {
 func (w *walk[T]) add(p *PageOf[T], pageNo int) error {
 	fresh := 0
 	for _, it := range p.Items {
-		id := it.itemID()
-		if _, dup := w.seen[id]; dup {
-			continue
+		if w.seen.add(it.itemID()) {
+			w.result.items = append(w.result.items, it)
+			fresh++
 		}
-		w.seen[id] = struct{}{}
-		w.result.items = append(w.result.items, it)
-		fresh++
 	}
-	if p.HasMore && fresh == 0 {
-		return &Error{Reason: ReasonPagination, Endpoint: w.l.endpoint, Page: pageNo,
-			Detail: "the page says has_more but brings no " + w.l.noun + " not seen before"}
-	}
-	return nil
+	return w.seen.endPage(w.l.names(), pageNo, fresh, p.HasMore)
 }
 
 // listPage fetches one page of l, retrying 429, 5xx and transport errors.

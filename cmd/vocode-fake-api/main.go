@@ -43,6 +43,9 @@ func main() {
 	timeFormat := flag.String("calls-time-format", "seconds", "how start_time is served: seconds, milliseconds or rfc3339")
 	sortMode := flag.String("calls-sort", "honoured", "what the calls list does with its sort: honoured, ignored or rejected (422 naming sort_column)")
 	arrivals := flag.Int("calls-arrivals", 0, "new calls placed before each page of the calls list is served")
+	nullsOrder := flag.String("calls-nulls", "postgres", "where a sorted calls list puts calls without a start time: postgres (first newest first, last oldest first), mysql (last newest first, first oldest first) or first (first both ways)")
+	unstarted := flag.Int("calls-unstarted", 0, "a backlog of calls not started (null start_time) served besides --calls")
+	unstartedArrivals := flag.Int("calls-unstarted-arrivals", 0, "new calls not started placed before each page of the calls list is served")
 	flag.Parse()
 
 	format, ok := map[string]vocodetest.TimeFormat{"seconds": vocodetest.TimeSeconds,
@@ -56,15 +59,25 @@ func main() {
 		log.Fatalf("--calls-sort %q: want honoured, ignored or rejected", *sortMode)
 	}
 
+	nulls, ok := map[string]vocodetest.NullsOrder{"postgres": vocodetest.NullsPostgres,
+		"mysql": vocodetest.NullsMySQL, "first": vocodetest.NullsAlwaysFirst}[*nullsOrder]
+	if !ok {
+		log.Fatalf("--calls-nulls %q: want postgres, mysql or first", *nullsOrder)
+	}
+
 	conns := vocodetest.Dataset(*twilio, *openai)
+	served := vocodetest.Calls(*calls, time.Now(), *callsSpread, *transcript, conns)
+	for i := range *unstarted {
+		served = append(served, vocodetest.Call{ID: vocodetest.ID("u", i), Status: "not_started", ToNumber: "+14155550100"})
+	}
 	usage := vocodetest.Usage{Plan: "plan_" + strings.TrimPrefix(*plan, "plan_"), Minutes: *usageMinutes,
 		LimitMinutes: *usageLimit, HasLimit: *usageLimit > 0}
 	api := vocodetest.NewAPI(conns,
 		vocodetest.WithNumbers(vocodetest.Numbers(*numbers, conns)), vocodetest.WithUsage(usage),
 		vocodetest.WithAPIKey(*key), vocodetest.WithLatency(*latency), vocodetest.WithMaxPageSize(*maxPageSize),
 		vocodetest.WithAgents(vocodetest.Agents(*agents)),
-		vocodetest.WithCalls(vocodetest.Calls(*calls, time.Now(), *callsSpread, *transcript, conns)),
-		vocodetest.WithCallTimeFormat(format), vocodetest.WithCallSort(sort), vocodetest.WithCallArrivals(*arrivals))
+		vocodetest.WithCalls(served), vocodetest.WithCallTimeFormat(format), vocodetest.WithCallSort(sort),
+		vocodetest.WithCallNulls(nulls), vocodetest.WithCallArrivals(*arrivals), vocodetest.WithUnstartedArrivals(*unstartedArrivals))
 	if *errorRate > 0 {
 		api.AddFault(vocodetest.Fault{Endpoint: vocodetest.AnyEndpoint, Rate: *errorRate, Status: http.StatusInternalServerError})
 	}
@@ -79,7 +92,7 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections, %d numbers, %s, %d agents, %d calls\n",
-		ln.Addr(), *key, *twilio, *openai, *numbers, usage.Plan, *agents, *calls)
+		ln.Addr(), *key, *twilio, *openai, *numbers, usage.Plan, *agents, len(served))
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

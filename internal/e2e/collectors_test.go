@@ -26,7 +26,7 @@ var collectorSeries = map[string][]string{
 	"numbers": {"vocode_numbers", "vocode_number_info", "vocode_number_active", "vocode_number_outbound_only", "vocode_number_inbound_agent"},
 	"agents":  {"vocode_agents", "vocode_agent_info"},
 	"calls": {"vocode_calls", "vocode_call_stage_outcomes", "vocode_calls_in_progress", "vocode_calls_window_seconds",
-		"vocode_calls_truncated", "vocode_call_last_start_timestamp_seconds"},
+		"vocode_calls_truncated", "vocode_call_last_start_timestamp_seconds", "vocode_calls_undated", "vocode_calls_unstarted_truncated"},
 }
 
 // TestCollectorFaults runs faults of the usage, numbers, agents and calls endpoints

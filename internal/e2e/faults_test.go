@@ -569,8 +569,18 @@ func runFaultCase(t *testing.T, bin string, tc faultCase) {
 	}
 	if tc.walkOutlives {
 		// The walk the faulted scrapes shared ends by its deadline, not
-		// before: wait for it, with a margin for a loaded machine.
-		time.Sleep(time.Until(start.Add(timeout + 500*time.Millisecond)))
+		// before: wait for the event that shows it ended, the API let go
+		// of its hanging request. Its deadline has passed by then, so the
+		// next scrape starts a walk of its own. The bound only keeps a
+		// walk that never ends from hanging the test.
+		for hung := time.Now().Add(time.Minute); fake.InFlight() > 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(hung) {
+				t.Fatalf("the faulted walk still holds a request %v after its start", time.Since(start))
+			}
+		}
+		if took := time.Since(start); took < timeout {
+			t.Errorf("the faulted walk ended %v after its start, before its %v deadline", took, timeout)
+		}
 	}
 	body, mfs = scrape(t, exp)
 	assertNoSecrets(t, "/metrics", body)

@@ -226,8 +226,11 @@ type API struct {
 	pendingCalls []Call
 	timeFormat   TimeFormat
 	sortMode     SortMode
+	nulls        NullsOrder
 	arrivals     int
-	arrived      atomic.Int64
+	// unstartedArrivals: see WithUnstartedArrivals.
+	unstartedArrivals int
+	arrived           atomic.Int64
 
 	mu      sync.Mutex
 	items   []json.RawMessage // connections, encoded once
@@ -259,6 +262,11 @@ func NewAPI(conns []Connection, opts ...Option) *API {
 	a.ResetStats()
 	return a
 }
+
+// InFlight is the number of requests the fake is serving now, on every
+// endpoint: 0 once clients let go of every request they made, a hanging
+// one included.
+func (a *API) InFlight() int { return int(a.inFlight.Load()) }
 
 // SetConnections replaces the list the fake serves; safe while it serves.
 func (a *API) SetConnections(conns []Connection) {
@@ -407,10 +415,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var newestFirst bool
+	var sort callSort
 	if ep == EndpointCalls {
 		var named bool
-		newestFirst, named = sortAsked(r)
+		sort, named = sortAsked(r)
 		a.mu.Lock()
 		rejected := named && a.sortMode == SortRejected
 		a.mu.Unlock()
@@ -425,7 +433,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if ep == EndpointCalls {
 		a.arrive()
-		_, _ = w.Write(a.callsBody(page, size, newestFirst))
+		_, _ = w.Write(a.callsBody(page, size, sort))
 		return
 	}
 	_, _ = w.Write(a.body(ep, page, size))

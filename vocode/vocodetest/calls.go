@@ -26,6 +26,13 @@ type Call struct {
 	// call's own, when set); zero serves null, a call not started.
 	Start      time.Time
 	TimeFormat TimeFormat
+	// End is served as end_time; zero serves null, or for a call ended or
+	// in error that has a Start, 90 seconds after it.
+	End time.Time
+	// StartJSON and EndJSON, when set, are served as start_time and
+	// end_time instead, as they are (an unreadable time, say); the fake
+	// still sorts by Start.
+	StartJSON, EndJSON json.RawMessage
 	// Transcript, ErrorMessage, FromNumber and ToNumber are served as
 	// transcript, error_message, from_number and to_number.
 	Transcript   string
@@ -57,15 +64,29 @@ const (
 	TimeRFC3339                        // an RFC 3339 string
 )
 
-// SortMode is what a fake does with sort_column=start_time&sort_desc=true.
+// SortMode is what a fake does with sort_column=start_time and sort_desc.
 type SortMode int
 
 // How a fake answers a sorted request.
 const (
-	SortHonoured SortMode = iota // newest first, calls not started (null) first, as PostgreSQL sorts
+	SortHonoured SortMode = iota // newest first (sort_desc=true) or oldest first, calls not started placed by the NullsOrder
 	SortIgnored                  // the calls in the order they are held, as an API without the sort
 	SortRejected                 // 422 naming sort_column, as an API that validates it
 )
+
+// NullsOrder is where a fake that honours the sort puts the calls without
+// a start time (null start_time).
+type NullsOrder int
+
+// Where the calls without a start time sort.
+const (
+	NullsPostgres    NullsOrder = iota // first newest first, last oldest first: PostgreSQL's default
+	NullsMySQL                         // last newest first, first oldest first: MySQL's, where null is the least value
+	NullsAlwaysFirst                   // first both ways, as NULLS FIRST asks
+)
+
+// WithCallNulls sets where the fake sorts calls without a start time.
+func WithCallNulls(n NullsOrder) Option { return func(a *API) { a.nulls = n } }
 
 // WithCalls sets the calls the fake serves, in the order an unsorted list
 // holds them; it serves none unless told.
@@ -82,6 +103,19 @@ func WithCallSort(m SortMode) Option { return func(a *API) { a.sortMode = m } }
 // list is served, at the head of the list: started now, in progress, so
 // that a walk sees the list shift under it.
 func WithCallArrivals(n int) Option { return func(a *API) { a.arrivals = n } }
+
+// WithUnstartedArrivals makes n calls not started (null start_time)
+// arrive before each page of the calls list is served, at the head of the
+// list, so that a walk sees the block of calls without a start shift.
+func WithUnstartedArrivals(n int) Option { return func(a *API) { a.unstartedArrivals = n } }
+
+// SetCallSort changes what the fake does with a sort of the calls list;
+// safe while it serves.
+func (a *API) SetCallSort(m SortMode) {
+	a.mu.Lock()
+	a.sortMode = m
+	a.mu.Unlock()
+}
 
 // servedCall is a call with its encoding.
 type servedCall struct {
@@ -117,44 +151,70 @@ func (a *API) encodeCalls(calls []Call) []servedCall {
 
 // arrive adds the fake's own arrivals (WithCallArrivals) for one request.
 func (a *API) arrive() {
-	if a.arrivals <= 0 {
+	if a.arrivals <= 0 && a.unstartedArrivals <= 0 {
 		return
 	}
 	now := time.Now()
-	calls := make([]Call, a.arrivals)
-	for i := range calls {
-		calls[i] = Call{ID: ID("e", int(a.arrived.Add(1))), Status: "in_progress", Stage: "created", Start: now,
-			FromNumber: "+12025550199", ToNumber: "+12025550100"}
+	calls := make([]Call, 0, a.arrivals+a.unstartedArrivals)
+	for range a.arrivals {
+		calls = append(calls, Call{ID: ID("e", int(a.arrived.Add(1))), Status: "in_progress", Stage: "created", Start: now,
+			FromNumber: "+12025550199", ToNumber: "+12025550100"})
+	}
+	for range a.unstartedArrivals {
+		calls = append(calls, Call{ID: ID("e", int(a.arrived.Add(1))), Status: "not_started", ToNumber: "+12025550100"})
 	}
 	a.ArriveCalls(calls...)
 }
 
-// sortAsked reports whether r asks for the calls newest first, and
-// whether it names a sort parameter at all.
-func sortAsked(r *http.Request) (newestFirst, named bool) {
+// callSort is the sort a request of the calls list asks for.
+type callSort uint8
+
+const (
+	unsorted callSort = iota
+	newestFirst
+	oldestFirst
+)
+
+// sortAsked reports the sort r asks for, and whether it names a sort
+// parameter at all.
+func sortAsked(r *http.Request) (sort callSort, named bool) {
 	q := r.URL.Query()
 	named = q.Has("sort_column") || q.Has("sort_desc")
-	return q.Get("sort_column") == "start_time" && q.Get("sort_desc") == "true", named
+	if q.Get("sort_column") != "start_time" {
+		return unsorted, named
+	}
+	switch q.Get("sort_desc") {
+	case "true":
+		return newestFirst, named
+	case "false":
+		return oldestFirst, named
+	}
+	return unsorted, named
 }
 
 // callsBody encodes one page of the calls list.
-func (a *API) callsBody(page, size int, newestFirst bool) []byte {
+func (a *API) callsBody(page, size int, sort callSort) []byte {
 	a.mu.Lock()
 	calls := a.calls
-	mode := a.sortMode
+	mode, nulls := a.sortMode, a.nulls
 	a.mu.Unlock()
-	if newestFirst && mode == SortHonoured {
+	if sort != unsorted && mode == SortHonoured {
+		nullsFirst := nulls == NullsAlwaysFirst || (sort == newestFirst) == (nulls == NullsPostgres)
 		calls = slices.Clone(calls)
 		slices.SortStableFunc(calls, func(x, y servedCall) int {
+			xNull, yNull := x.start.IsZero(), y.start.IsZero()
 			switch {
-			case x.start.IsZero() && y.start.IsZero():
+			case xNull && yNull:
 				return 0
-			case x.start.IsZero():
-				return -1 // nulls first, as PostgreSQL sorts DESC
-			case y.start.IsZero():
+			case xNull || yNull:
+				if xNull == nullsFirst {
+					return -1
+				}
 				return 1
+			case sort == newestFirst:
+				return y.start.Compare(x.start)
 			}
-			return y.start.Compare(x.start)
+			return x.start.Compare(y.start)
 		})
 	}
 	items := make([]json.RawMessage, len(calls))
@@ -207,12 +267,22 @@ func (c Call) encode(def TimeFormat) json.RawMessage {
 	if c.Connection != nil {
 		m["telephony_account_connection"] = c.Connection.encode()
 	}
+	f := cmp.Or(c.TimeFormat, def, TimeSeconds)
+	end := c.End
 	if !c.Start.IsZero() {
-		f := cmp.Or(c.TimeFormat, def, TimeSeconds)
 		m["start_time"] = formatTime(c.Start, f)
-		if c.Status == "ended" || c.Status == "error" {
-			m["end_time"] = formatTime(c.Start.Add(90*time.Second), f)
+		if end.IsZero() && (c.Status == "ended" || c.Status == "error") {
+			end = c.Start.Add(90 * time.Second)
 		}
+	}
+	if !end.IsZero() {
+		m["end_time"] = formatTime(end, f)
+	}
+	if c.StartJSON != nil {
+		m["start_time"] = c.StartJSON
+	}
+	if c.EndJSON != nil {
+		m["end_time"] = c.EndJSON
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -238,7 +308,8 @@ func formatTime(t time.Time, f TimeFormat) any {
 // transcript of transcriptBytes bytes and callers' numbers, the ones in
 // error an error_message, and every fourth an embedded Twilio connection
 // of conns with its credentials (when conns has one). They are spread over
-// a handful of agents and human detection results (see spreadOverAgents).
+// a handful of agents and human detection results (see spreadOverAgents),
+// and the ended ones over durations (see lasts).
 func Calls(n int, now time.Time, spread time.Duration, transcriptBytes int, conns []Connection) []Call {
 	var twilio []Connection
 	for _, c := range conns {
@@ -275,6 +346,7 @@ func Calls(n int, now time.Time, spread time.Duration, transcriptBytes int, conn
 			c.Connection = &conn
 		}
 		spreadOverAgents(&c, i)
+		lasts(&c, i)
 		calls[i] = c
 	}
 	return calls
@@ -346,5 +418,31 @@ func spreadOverAgents(c *Call, i int) {
 		if i%8 == 7 {
 			c.HumanDetection = "machine_start"
 		}
+	}
+}
+
+// callDurations are the durations lasts gives ended calls in turn: two of
+// nine are shorter than 10 seconds, one is longer than 30 minutes.
+var callDurations = []time.Duration{3 * time.Second, 8 * time.Second, 25 * time.Second, 45 * time.Second,
+	90 * time.Second, 200 * time.Second, 400 * time.Second, 900 * time.Second, 2000 * time.Second}
+
+// lasts gives ended call i of Calls its end: one of callDurations after its
+// start, and for every seventeenth an end 5 seconds before its start (a
+// duration that cannot be read). The end is served in the call's time form,
+// or, for every sixth, as an RFC 3339 string and, for the one after, in
+// milliseconds, so that start and end come in different forms.
+func lasts(c *Call, i int) {
+	if c.Status != "ended" || c.Start.IsZero() {
+		return
+	}
+	c.End = c.Start.Add(callDurations[(i*7)%len(callDurations)])
+	if i%17 == 16 {
+		c.End = c.Start.Add(-5 * time.Second)
+	}
+	switch i % 6 {
+	case 4:
+		c.EndJSON, _ = json.Marshal(formatTime(c.End, TimeRFC3339))
+	case 5:
+		c.EndJSON, _ = json.Marshal(formatTime(c.End, TimeMilliseconds))
 	}
 }
