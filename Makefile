@@ -83,16 +83,17 @@ E2E_BINARY := $(CURDIR)/.tools/e2e/$(BINARY)
 # and vets what every module's tests need (-run '^$' runs none of them),
 # and runs the steps whose work is compiling or that do not depend on time:
 # the release module's tests (their builds are compilations too), the rule
-# tests, the vetting of modules without tests (internal/bench). The second
+# tests, the bench tools' unit tests (internal/bench), the vetting of
+# modules without tests. The second
 # runs the dashboard and browser tests next to each other, as both mostly
 # wait (on Prometheus, on the browser). The last runs the exporter's tests
 # from the build cache, alone: their load test's heap check fails when the
 # cores are busy with something else. Each go test vets what it compiles
 # (-vet=all: go vet's full set of checks), so no separate go vet pass
 # compiles it all again.
-TEST_COMPILE   := test-e2e-binary test-race-compile test-release test-dashboards-compile test-browser-compile test-rules test-mixin test-vet-untested
+TEST_COMPILE   := test-e2e-binary test-race-compile test-release test-dashboards-compile test-browser-compile test-rules test-mixin test-bench test-vet-untested
 TEST_WAITING   := test-dashboards test-browser
-TESTED_MODULES := dashboards/dashboardtest internal/release mixin status/statustest
+TESTED_MODULES := dashboards/dashboardtest internal/bench internal/release mixin status/statustest
 TEST_PARALLEL  := $(MAKE) --no-print-directory -j2 --output-sync=target
 
 .PHONY: test
@@ -108,7 +109,7 @@ test: test-tools ## Vet every module and run its tests: the exporter's with -rac
 test-race: ## The exporter's Go tests with -race, vetted.
 	CGO_ENABLED=1 $(GO) test -race -vet=all -count=1 ./...
 
-.PHONY: test-e2e-binary test-race-compile test-dashboards-compile test-browser-compile test-vet-untested
+.PHONY: test-e2e-binary test-race-compile test-dashboards-compile test-browser-compile test-bench test-vet-untested
 test-e2e-binary:
 	$(GO) build -o $(E2E_BINARY) .
 test-race-compile:
@@ -117,6 +118,8 @@ test-dashboards-compile:
 	cd dashboards/dashboardtest && $(GO) test -vet=all -count=1 -run '^$$' ./...
 test-browser-compile:
 	cd status/statustest && $(GO) test -vet=all -count=1 -run '^$$' ./...
+test-bench:
+	cd internal/bench && $(GO) test -vet=all -count=1 ./...
 test-vet-untested:
 	@set -e; for m in $(filter-out $(TESTED_MODULES),$(SUB_MODULES)); do echo "cd $$m && $(GO) vet ./..."; (cd $$m && $(GO) vet ./...); done
 
@@ -259,10 +262,17 @@ image-tools: ## Install Debian's podman, buildah, runc and busybox-static when m
 
 # Builds the unchanged Dockerfile with podman under a temporary root of its
 # own and runs the image (TestImage, internal/release); see README.md.
+# go test passes when -run matches no test ("no tests to run") and when the
+# test skips, so the target also asks the -v output, kept in
+# IMAGE_TEST_LOG, for TestImage's own PASS line.
+IMAGE_TEST_LOG = $(ARTIFACTS_DIR)/test-image.log
 .PHONY: test-image
 test-image: image-tools ## Build the image with podman in a throwaway root, run it hardened against the fake API, inspect it; keeps the build log in test-artifacts/.
 	mkdir -p $(ARTIFACTS_DIR)
-	cd internal/release && VOCODE_TEST_IMAGE=1 $(GO) test -count=1 -timeout 15m -run '^TestImage$$' -artifacts -outputdir=$(ARTIFACTS_DIR) -v ./...
+	cd internal/release && { VOCODE_TEST_IMAGE=1 $(GO) test -count=1 -timeout 15m -run '^TestImage$$' -artifacts -outputdir=$(ARTIFACTS_DIR) -v ./... 2>&1; echo $$? >$(IMAGE_TEST_LOG).exit; } | tee $(IMAGE_TEST_LOG)
+	@test "$$(cat $(IMAGE_TEST_LOG).exit)" = 0
+	@grep -q '^--- PASS: TestImage ' $(IMAGE_TEST_LOG) || \
+		{ echo "make test-image: no '--- PASS: TestImage' in the output ($(IMAGE_TEST_LOG)): the image test did not run" >&2; exit 1; }
 
 .PHONY: clean
 clean: ## Remove build output.

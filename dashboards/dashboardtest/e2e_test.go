@@ -171,7 +171,7 @@ func accountNames() []string {
 // mode, and proves that every dashboard query returns data and every rule
 // evaluates.
 func TestEndToEnd(t *testing.T) {
-	t.Parallel() // beside TestEndToEndCustomConfig: both mostly wait
+	t.Parallel() // beside TestEndToEndCustomConfig and TestShards: all mostly wait
 	promBin := findPrometheus(t)
 	if testing.Short() && os.Getenv(e2e.RequireEnv) != "1" {
 		t.Skip("end-to-end test skipped in -short mode")
@@ -393,6 +393,14 @@ scrape_configs:%s`, jsonString(abs), scrapeConfigs)
 	if err := os.WriteFile(cfgPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return runPrometheus(t, bin, cfgPath, flags...)
+}
+
+// runPrometheus runs Prometheus with the configuration file at cfgPath on a
+// free loopback port, with storage of its own, until the test ends.
+func runPrometheus(t *testing.T, bin, cfgPath string, flags ...string) *prometheus {
+	t.Helper()
+	dir := t.TempDir()
 	addr := e2e.FreeAddr(t)
 	cmd := exec.Command(bin, append([]string{
 		"--config.file=" + cfgPath,

@@ -232,7 +232,13 @@ func TestImage(t *testing.T) {
 	}
 
 	e := newEngine(t)
-	bases := e.baseImages(t)
+	bases, standIns := e.baseImages(t)
+	if slices.Contains(standIns, distrolessNonroot) {
+		// Said before the build and at the end, where a reader of the
+		// output looks for what the run proved.
+		t.Cleanup(func() { t.Log(standInCaveat) })
+		t.Log(standInCaveat)
+	}
 	if os.Getenv(imageCacheEnv) != "cold" {
 		e.seedCacheMounts(t)
 	}
@@ -360,9 +366,24 @@ func (w *stampWriter) String() string {
 	return w.buf.String()
 }
 
+// distrolessNonroot is the final stage's base, the one image whose files
+// the image checks read; TestDockerfileFinalStage checks that the
+// Dockerfile names it, so that its stand-in replaces what the Dockerfile
+// builds on.
+const distrolessNonroot = "gcr.io/distroless/static-debian12:nonroot"
+
+// standInCaveat is what a run with the stand-in for distrolessNonroot
+// proves of the image's files, and what not.
+const standInCaveat = "OFFLINE: " + distrolessNonroot + " is a stand-in that this test laid down itself " +
+	"(no registry answered, or " + imageBasesEnv + "=standin). The checks of " + caFile + ", /usr/share/zoneinfo " +
+	"and the 65532 user in the image find files this test wrote, not the real image's; they show that the " +
+	"Dockerfile builds on and keeps what its base provides. That the final stage's base is " + distrolessNonroot +
+	" is checked from the Dockerfile's text (TestDockerfileFinalStage)."
+
 // baseImages makes the Dockerfile's FROM images available in the engine's
-// storage, pulled or as stand-ins, and says which.
-func (e *engine) baseImages(t *testing.T) string {
+// storage, pulled or as stand-ins: it returns a summary saying which, and
+// the stand-ins' names.
+func (e *engine) baseImages(t *testing.T) (summary string, standIns []string) {
 	t.Helper()
 	df := loadDockerfile(t, nil)
 	stageNames := map[string]bool{}
@@ -391,9 +412,10 @@ func (e *engine) baseImages(t *testing.T) string {
 		start := time.Now()
 		e.standIn(t, ref)
 		kinds = append(kinds, ref+" stand-in")
+		standIns = append(standIns, ref)
 		t.Logf("stand-in %s built in %v", ref, time.Since(start).Round(time.Second))
 	}
-	return "base images: " + strings.Join(kinds, ", ")
+	return "base images: " + strings.Join(kinds, ", "), standIns
 }
 
 func cmpOr(s, def string) string {
@@ -430,7 +452,7 @@ func (e *engine) standIn(t *testing.T, ref string) {
 	switch {
 	case repo == "golang":
 		fill = fillGolang(tag)
-	case strings.HasPrefix(ref, "gcr.io/distroless/static") && tag == "nonroot":
+	case ref == distrolessNonroot:
 		fill = fillDistrolessNonroot
 	default:
 		t.Fatalf("the Dockerfile's base image %s has no stand-in here: add one to image_test.go", ref)

@@ -55,6 +55,9 @@ type manyOptions struct {
 type manyCase struct {
 	accounts, conns int
 	probe           bool // one /probe per account instead of one /metrics scrape
+	// spread sends the probes evenly over this time, as Prometheus spreads
+	// its targets over the scrape interval, instead of all at once.
+	spread time.Duration
 }
 
 func (c manyCase) pages() int    { return (c.conns + manyPageSize - 1) / manyPageSize }
@@ -65,7 +68,11 @@ func (c manyCase) String() string {
 	if c.probe {
 		how = "/probe"
 	}
-	return fmt.Sprintf("%s, %d accounts x %d connections", how, c.accounts, c.conns)
+	when := ""
+	if c.spread > 0 {
+		when = ", spread over " + c.spread.String()
+	}
+	return fmt.Sprintf("%s, %d accounts x %d connections%s", how, c.accounts, c.conns, when)
 }
 
 // floor is the least time the walks can take: the walk of one account (page
@@ -74,6 +81,8 @@ func (c manyCase) String() string {
 // an exporter without a budget.
 func (c manyCase) floor(latency time.Duration, budget int) time.Duration {
 	own := time.Duration(1+(c.pages()-1+manyConcurrency-1)/manyConcurrency) * latency
+	// Spread, the last probe is sent at (accounts-1)/accounts of it.
+	own += c.spread / time.Duration(c.accounts) * time.Duration(c.accounts-1)
 	if budget == 0 {
 		return own
 	}
@@ -83,39 +92,61 @@ func (c manyCase) floor(latency time.Duration, budget int) time.Duration {
 // manyFlagValues holds the flags until they are parsed.
 type manyFlagValues struct {
 	enabled          *bool
-	accounts, conns  *int
+	accounts         *string
+	conns            *int
 	bigAccounts, big *int
 	latency          *time.Duration
 	budget, runs     *int
 	baseline         *string
+	spreadAccounts   *string
+	spread           *time.Duration
 }
 
 func manyFlags() *manyFlagValues {
 	return &manyFlagValues{
-		enabled:  flag.Bool("many", true, "measure many accounts served by one exporter, through /metrics and /probe"),
-		accounts: flag.Int("many-accounts", 1000, "accounts of the small-account rows (/metrics and /probe)"),
-		conns:    flag.Int("many-connections", 5, "connections of each account in the small-account rows"),
+		enabled: flag.Bool("many", true, "measure many accounts served by one exporter, through /metrics and /probe"),
+		accounts: flag.String("many-accounts", "1000",
+			"accounts of the small-account rows (/metrics and /probe), comma separated; with several counts, peak RSS and CPU are fitted against the accounts"),
+		conns: flag.Int("many-connections", 5, "connections of each account in the small-account rows"),
 		bigAccounts: flag.Int("many-large-accounts", 300,
 			"accounts of the large-account row (/metrics); 0 leaves the row out"),
 		big:     flag.Int("many-large-connections", 370, "connections of each account in the large-account row"),
 		latency: flag.Duration("many-latency", 50*time.Millisecond, "latency of the fake API in the many-accounts rows"),
 		budget:  flag.Int("many-budget", 16, "--vocode.max-requests-in-flight of the many-accounts rows"),
 		runs:    flag.Int("many-runs", 5, "runs of each many-accounts row, each with a fresh exporter process"),
+		spreadAccounts: flag.String("many-spread-accounts", "",
+			"accounts of /probe rows whose probes are sent evenly over --many-spread, as Prometheus spreads its targets over the scrape interval; comma separated, empty for none"),
+		spread: flag.Duration("many-spread", time.Minute, "the time over which the --many-spread-accounts rows send their probes"),
 		baseline: flag.String("baseline", "",
 			"another exporter binary (e.g. one built before the request budget) measured next to this one in the many-accounts rows it supports"),
 	}
 }
 
 func (f *manyFlagValues) options() (manyOptions, error) {
-	if *f.accounts < 1 || *f.conns < 1 || *f.big < 1 || *f.budget < 1 || *f.latency <= 0 {
+	counts, err := parseInts(*f.accounts)
+	if err != nil {
+		return manyOptions{}, fmt.Errorf("--many-accounts: %w", err)
+	}
+	if *f.conns < 1 || *f.big < 1 || *f.budget < 1 || *f.latency <= 0 {
 		return manyOptions{}, fmt.Errorf("--many-accounts, --many-connections, --many-large-connections, --many-budget " +
 			"and --many-latency must be above zero (the floor is counted in latencies)")
 	}
 	o := manyOptions{enabled: *f.enabled, latency: *f.latency, budget: *f.budget,
 		runs: max(*f.runs, 1), baseline: *f.baseline}
-	o.cases = []manyCase{
-		{accounts: *f.accounts, conns: *f.conns},
-		{accounts: *f.accounts, conns: *f.conns, probe: true},
+	for _, n := range counts {
+		o.cases = append(o.cases, manyCase{accounts: n, conns: *f.conns}, manyCase{accounts: n, conns: *f.conns, probe: true})
+	}
+	if *f.spreadAccounts != "" {
+		spreadCounts, err := parseInts(*f.spreadAccounts)
+		if err != nil {
+			return manyOptions{}, fmt.Errorf("--many-spread-accounts: %w", err)
+		}
+		if *f.spread <= 0 {
+			return manyOptions{}, fmt.Errorf("--many-spread must be positive, got %v", *f.spread)
+		}
+		for _, n := range spreadCounts {
+			o.cases = append(o.cases, manyCase{accounts: n, conns: *f.conns, probe: true, spread: *f.spread})
+		}
 	}
 	if *f.bigAccounts > 0 {
 		o.cases = append(o.cases, manyCase{accounts: *f.bigAccounts, conns: *f.big})
@@ -155,10 +186,13 @@ func newVariant(name, path string) (variant, error) {
 // manyRun is what one run of a row measured.
 type manyRun struct {
 	wall     time.Duration // the scrape, or from the first probe sent to the last answer
+	slowest  time.Duration // the longest a scrape or probe waited for its answer
 	maxWalk  time.Duration // the largest vocode_scrape_duration_seconds
 	peak     int           // the fake's most requests in flight
 	requests int           // requests the fake served
 	rss      int64         // the exporter's VmHWM
+	restRSS  int64         // the exporter's VmRSS when ready, before the first scrape: its accounts configured, none walked
+	cpu      time.Duration // the exporter's user and system CPU time over the scrape or probes
 	up       int           // accounts answered 200 with vocode_up 1 (for a probe: its own, and only its own)
 }
 
@@ -215,9 +249,9 @@ func benchMany(o manyOptions, given string, b bins) ([]*manyRow, error) {
 				if err != nil {
 					return nil, fmt.Errorf("%v, %s: %w", c, r.v.name, err)
 				}
-				fmt.Fprintf(os.Stderr, "%v (floor %v), max walk %v, peak in flight %d, %d requests, RSS %s, %d/%d up\n",
+				fmt.Fprintf(os.Stderr, "%v (floor %v), max walk %v, peak in flight %d, %d requests, RSS %s, CPU %v, %d/%d up\n",
 					run.wall.Round(time.Millisecond), c.floor(o.latency, r.budget), run.maxWalk.Round(time.Millisecond),
-					run.peak, run.requests, mib(float64(run.rss)), run.up, c.accounts)
+					run.peak, run.requests, mib(float64(run.rss)), run.cpu, run.up, c.accounts)
 				r.runs = append(r.runs, run)
 			}
 		}
@@ -235,7 +269,10 @@ func benchMany(o manyOptions, given string, b bins) ([]*manyRow, error) {
 func checkFiles(o manyOptions) error {
 	need := 256
 	for _, c := range o.cases {
-		need = max(need, c.accounts*(manyConcurrency+1)+256)
+		// Spread probes are not all open at once.
+		if c.spread == 0 {
+			need = max(need, c.accounts*(manyConcurrency+1)+256)
+		}
 	}
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
@@ -289,9 +326,17 @@ func runMany(r *manyRow, o manyOptions, data []vocodetest.Connection) (manyRun, 
 	}
 	defer exp.stop()
 	api.ResetStats()
+	cpuBefore, err := cpuTime(exp.cmd.Process.Pid)
+	if err != nil {
+		return run, err
+	}
+	restRSS, err := statusBytes(exp.cmd.Process.Pid, "VmRSS")
+	if err != nil {
+		return run, err
+	}
 
 	if r.c.probe {
-		run, err = probeAll(exp, names)
+		run, err = probeAll(exp, names, r.c.spread)
 	} else {
 		run, err = scrapeAll(exp, names)
 	}
@@ -300,6 +345,11 @@ func runMany(r *manyRow, o manyOptions, data []vocodetest.Connection) (manyRun, 
 	}
 	st := api.Stats()
 	run.peak, run.requests = st.MaxInFlight, st.Requests
+	cpuAfter, err := cpuTime(exp.cmd.Process.Pid)
+	if err != nil {
+		return run, err
+	}
+	run.cpu, run.restRSS = cpuAfter-cpuBefore, restRSS
 	run.rss, err = peakRSS(exp.cmd.Process.Pid)
 	return run, err
 }
@@ -329,6 +379,7 @@ func scrapeAll(e *exporter, names []string) (manyRun, error) {
 	start := time.Now()
 	status, raw, err := fetchExposition(e.http, e.url+"/metrics", manyScrapeTimeout)
 	run.wall = time.Since(start)
+	run.slowest = run.wall
 	if err != nil {
 		return run, err
 	}
@@ -345,13 +396,14 @@ func scrapeAll(e *exporter, names []string) (manyRun, error) {
 	return run, nil
 }
 
-// probeAll sends one probe per account, all at once, and waits for the last
-// answer.
-func probeAll(e *exporter, names []string) (manyRun, error) {
+// probeAll sends one probe per account, all at once or evenly over spread,
+// and waits for the last answer.
+func probeAll(e *exporter, names []string, spread time.Duration) (manyRun, error) {
 	var run manyRun
 	type answer struct {
 		ok      bool
 		maxWalk time.Duration
+		took    time.Duration
 		err     error
 	}
 	answers := make([]answer, len(names))
@@ -360,14 +412,17 @@ func probeAll(e *exporter, names []string) (manyRun, error) {
 	for i, n := range names {
 		wg.Go(func() {
 			<-start
+			time.Sleep(spread / time.Duration(len(names)) * time.Duration(i))
+			sent := time.Now()
 			status, raw, err := fetchExposition(e.http, e.url+"/probe?account="+n, manyScrapeTimeout)
+			answers[i].took = time.Since(sent)
 			if err != nil {
 				answers[i].err = err
 				return
 			}
 			x := parseAccounts(raw)
 			// Its own account up, and no other account's series.
-			answers[i] = answer{ok: status == http.StatusOK && x.up[n] == 1 && len(x.accounts) == 1, maxWalk: x.maxWalk}
+			answers[i] = answer{ok: status == http.StatusOK && x.up[n] == 1 && len(x.accounts) == 1, maxWalk: x.maxWalk, took: answers[i].took}
 		})
 	}
 	t0 := time.Now()
@@ -382,6 +437,7 @@ func probeAll(e *exporter, names []string) (manyRun, error) {
 			run.up++
 		}
 		run.maxWalk = max(run.maxWalk, a.maxWalk)
+		run.slowest = max(run.slowest, a.took)
 	}
 	return run, nil
 }
@@ -438,11 +494,12 @@ func writeMany(w io.Writer, o manyOptions, rows []*manyRow) {
 		"Each run starts a fresh exporter and scrapes it once, no warm-up (/probe: one probe per account, all sent at once). "+
 		"Floor: the larger of one account's walk and ceil(requests / budget) x latency. %s\n\n",
 		o.latency, manyPageSize, manyConcurrency, o.budget, runs)
-	fmt.Fprintln(w, "| scrape | exporter | budget | requests | wall | wall/floor | floor | max walk | fake's peak in flight | peak RSS | answered with vocode_up 1 |")
-	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| scrape | exporter | budget | requests | wall | wall/floor | floor | slowest answer | max walk | fake's peak in flight | peak RSS | exporter CPU | answered with vocode_up 1 |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
 		writeManyRow(w, o, r)
 	}
+	writeFits(w, rows)
 	for _, r := range rows {
 		if peak := slices.MaxFunc(r.runs, func(a, b manyRun) int { return a.peak - b.peak }).peak; r.budget > 0 && peak > r.budget {
 			fmt.Fprintf(w, "\n**The budget did not hold**: %v, %s: %d requests in flight, budget %d.\n", r.c, r.v.name, peak, r.budget)
@@ -459,16 +516,18 @@ func writeManyRow(w io.Writer, o manyOptions, r *manyRow) {
 	walls := collect(r.runs, func(m manyRun) float64 { return float64(m.wall) })
 	ratios := collect(r.runs, func(m manyRun) float64 { return float64(m.wall) / float64(floor) })
 	maxWalks := collect(r.runs, func(m manyRun) float64 { return float64(m.maxWalk) })
+	slowest := collect(r.runs, func(m manyRun) float64 { return float64(m.slowest) })
 	rss := collect(r.runs, func(m manyRun) float64 { return float64(m.rss) })
 	peaks := collect(r.runs, func(m manyRun) float64 { return float64(m.peak) })
 	reqs := collect(r.runs, func(m manyRun) float64 { return float64(m.requests) })
+	cpu := collect(r.runs, func(m manyRun) float64 { return float64(m.cpu) })
 	ups := collect(r.runs, func(m manyRun) float64 { return float64(m.up) })
 	msf := func(v float64) string { return ms(time.Duration(v)) }
 	ratiof := func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "x" }
 	count := func(v float64) string { return strconv.Itoa(int(v)) }
-	fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s of %d |\n",
+	fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s of %d |\n",
 		r.c, r.v.name, budget, spread(reqs, count), spread(walls, msf), spread(ratios, ratiof), ms(floor),
-		spread(maxWalks, msf), spreadMax(peaks, count), spread(rss, mib), spreadMin(ups, count), r.c.accounts)
+		spreadMax(slowest, msf), spread(maxWalks, msf), spreadMax(peaks, count), spread(rss, mib), spread(cpu, msf), spreadMin(ups, count), r.c.accounts)
 }
 
 func collect(runs []manyRun, f func(manyRun) float64) []float64 {
