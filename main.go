@@ -46,7 +46,7 @@ var (
 			String()
 	pageSize = kingpin.Flag("vocode.page-size", "Connections to ask for per page; halved (not below 10) while the API rejects it with 422.").
 			Default("100").Int()
-	concurrency = kingpin.Flag("vocode.concurrency", "Most API requests in flight at once for one account, across every endpoint it reads (connections, numbers, usage, calls); --vocode.max-requests-in-flight bounds all accounts together.").
+	concurrency = kingpin.Flag("vocode.concurrency", "Most API requests in flight at once for one account, across every endpoint it reads (connections, numbers, usage, agents, calls); --vocode.max-requests-in-flight bounds all accounts together.").
 			Default("4").Int()
 	maxInFlight = kingpin.Flag("vocode.max-requests-in-flight", "Most API requests in flight at once for the whole exporter, across accounts; requests beyond it wait their turn, first come first served.").
 			Default("16").Int()
@@ -62,12 +62,20 @@ var (
 			Default("true").Bool()
 	collectNumbers = kingpin.Flag("collector.numbers", "Walk every page of GET /v1/numbers/list per walk of an account: numbers, their connection and inbound agent. --no-collector.numbers turns it off.").
 			Default("true").Bool()
+	collectAgents = kingpin.Flag("collector.agents", "Walk every page of GET /v1/agents/list per walk of an account: agents, their names and whether each brings its own OpenAI connection, an LLM fallback and a webhook (nothing else of an agent is read). --no-collector.agents turns it off.").
+			Default("true").Bool()
 	collectCalls = kingpin.Flag("collector.calls", "Count the calls of the last --collector.calls.window from GET /v1/calls/list per walk of an account: by status, stage outcome and stage. Off by default: call records carry transcripts and callers' numbers (read, never kept or exported), and a busy account costs up to --collector.calls.max-pages heavy pages per walk.").
 			Default("false").Bool()
 	callsWindow = kingpin.Flag("collector.calls.window", "The calls counted are those that started within this window before the walk, and those not started yet (a finished call without a start time by its end_time). A call still in progress that started earlier is not seen: widen the window to see long calls.").
 			Default("15m").Duration()
 	callsMaxPages = kingpin.Flag("collector.calls.max-pages", "Most pages of started calls one walk reads; past it the counts cover less of the window and vocode_calls_truncated is 1.").
 			Default("10").Int()
+	callsShortCall = kingpin.Flag("collector.calls.short-call", "An ended call shorter than this is short (vocode_calls_short): a bot that hangs up within seconds ends its calls without an error.").
+			Default("10s").Duration()
+	callsByAgent = kingpin.Flag("collector.calls.by-agent", "Count the window's calls per agent too (vocode_agent_calls, vocode_agent_call_stage_outcomes, vocode_agent_calls_short), named from the agents list when --collector.agents is on, else by id. Off by default: it multiplies the calls series by up to --collector.calls.max-agents + 2.").
+			Default("false").Bool()
+	callsMaxAgents = kingpin.Flag("collector.calls.max-agents", "With --collector.calls.by-agent, the agents with the most calls in the window that get series of their own; the rest are summed under agent=\"other\".").
+			Default("20").Int()
 	callsMaxUnstartedPages = kingpin.Flag("collector.calls.max-unstarted-pages", "Most pages of calls without a start time (not started yet, or failed before starting) one walk reads; past it they are counted only as far as read, vocode_calls_unstarted_truncated is 1, and the walk skips the rest to count the window in full.").
 				Default("10").Int()
 	configFile = kingpin.Flag("config.file", "YAML file listing the accounts to walk (see README). Without it, one account named \"default\" comes from the --vocode.* flags.").
@@ -110,6 +118,14 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "--collector.calls.max-pages must be at least 1")
 		return 1
 	}
+	if *callsShortCall <= 0 {
+		fmt.Fprintf(os.Stderr, "--collector.calls.short-call must be positive, got %v\n", *callsShortCall)
+		return 1
+	}
+	if *callsMaxAgents < 1 {
+		fmt.Fprintln(os.Stderr, "--collector.calls.max-agents must be at least 1")
+		return 1
+	}
 	if *callsMaxUnstartedPages < 1 {
 		fmt.Fprintln(os.Stderr, "--collector.calls.max-unstarted-pages must be at least 1")
 		return 1
@@ -134,9 +150,10 @@ func run() int {
 	defer stop()
 	budget := vocode.NewBudget(*maxInFlight)
 	accounts, err := account.NewSet(ctx, account.Options{
-		Load:        src.Load,
-		Enabled:     account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers, Calls: *collectCalls},
-		Calls:       vocode.CallsQuery{Window: *callsWindow, MaxPages: *callsMaxPages, MaxUnstartedPages: *callsMaxUnstartedPages},
+		Load:    src.Load,
+		Enabled: account.Enabled{Usage: *collectUsage, Numbers: *collectNumbers, Agents: *collectAgents, Calls: *collectCalls},
+		Calls: vocode.CallsQuery{Window: *callsWindow, MaxPages: *callsMaxPages, MaxUnstartedPages: *callsMaxUnstartedPages,
+			ShortCall: *callsShortCall, ByAgent: *callsByAgent, MaxAgents: *callsMaxAgents},
 		WalkTimeout: *timeout,
 		Client: vocode.Options{PageSize: *pageSize, Concurrency: *concurrency,
 			Budget: budget, UserAgent: exporterName + "/" + version.Version},
@@ -209,7 +226,7 @@ func routes(accounts *account.Set, reg *prometheus.Registry, logger *slog.Logger
 	mux.Handle("/-/reload", collector.NewReloadHandler(accounts, logger))
 	if *metricsPath != "/" {
 		mux.Handle("/", status.Handler(accounts, status.Options{
-			Version: version.Info(), MetricsPath: *metricsPath, ProbeOnly: *probeOnly, Calls: *collectCalls, Logger: logger,
+			Version: version.Info(), MetricsPath: *metricsPath, ProbeOnly: *probeOnly, Calls: *collectCalls, Agents: *collectAgents, Logger: logger,
 		}))
 	}
 	return mux

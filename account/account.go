@@ -179,6 +179,9 @@ func (a *Account) gaveUp(ctx context.Context, o Outcome, waited time.Duration) O
 	if a.enabled.Numbers && !o.Numbers.Ran {
 		o.Numbers = Part[*vocode.NumberList]{Ran: true, Err: timeout(vocode.EndpointNumbers), Duration: waited}
 	}
+	if a.enabled.Agents && !o.Agents.Ran {
+		o.Agents = Part[*vocode.AgentList]{Ran: true, Err: timeout(vocode.EndpointAgents), Duration: waited}
+	}
 	if a.enabled.Calls && !o.Calls.Ran {
 		o.Calls = Part[*vocode.CallStats]{Ran: true, Err: timeout(vocode.EndpointCalls), Duration: waited}
 	}
@@ -254,6 +257,15 @@ func (a *Account) run(f *flight) {
 				slices.SortFunc(p.Value.Numbers, func(a, b vocode.Number) int { return strings.Compare(a.ID, b.ID) })
 			}
 			f.set(func(o *Outcome) { o.Numbers = p })
+		})
+	}
+	if a.enabled.Agents {
+		wg.Go(func() {
+			p := timed(func() (*vocode.AgentList, error) { return f.client.WalkAgents(f.ctx) })
+			if p.Err == nil {
+				slices.SortFunc(p.Value.Agents, func(a, b vocode.Agent) int { return strings.Compare(a.ID, b.ID) })
+			}
+			f.set(func(o *Outcome) { o.Agents = p })
 		})
 	}
 	if a.enabled.Calls {

@@ -9,20 +9,22 @@ import (
 
 // The parts a walk of an account reads, the values of the `collector` label:
 // the connection list (always read; vocode_up is its success), usage, the
-// numbers list and the calls list.
+// numbers list, the agents list and the calls list.
 const (
 	CollectorConnections = "connections"
 	CollectorUsage       = "usage"
 	CollectorNumbers     = "numbers"
+	CollectorAgents      = "agents"
 	CollectorCalls       = "calls"
 )
 
 // Enabled says which parts of the API a walk reads besides the connection
-// list, from --[no-]collector.usage, --[no-]collector.numbers and
-// --[no-]collector.calls.
+// list, from --[no-]collector.usage, --[no-]collector.numbers,
+// --[no-]collector.agents and --[no-]collector.calls.
 type Enabled struct {
 	Usage   bool
 	Numbers bool
+	Agents  bool
 	Calls   bool
 }
 
@@ -34,6 +36,9 @@ func (e Enabled) Names() []string {
 	}
 	if e.Numbers {
 		names = append(names, CollectorNumbers)
+	}
+	if e.Agents {
+		names = append(names, CollectorAgents)
 	}
 	if e.Calls {
 		names = append(names, CollectorCalls)
@@ -56,18 +61,24 @@ type WalkStatus struct {
 	// ("twilio", "openai", ...).
 	Connections map[string]int
 	// Failed holds the reason of each other collector (usage, numbers,
-	// calls) that failed in this walk.
+	// agents, calls) that failed in this walk.
 	Failed map[string]vocode.Reason
 	// Calls counts the calls of the window when the calls collector ran
 	// and succeeded; nil otherwise.
 	Calls *CallCounts
+	// Agents is the number of agents when the agents collector ran and
+	// succeeded; -1 otherwise.
+	Agents int
 }
 
 // CallCounts is what the status page shows of a calls walk: counts only.
 type CallCounts struct {
 	Total, Errors int
-	Window        time.Duration
-	Truncated     bool
+	// Ended counts the ended calls, Short those of them shorter than the
+	// short-call threshold.
+	Ended, Short int
+	Window       time.Duration
+	Truncated    bool
 }
 
 // Outcome is what one scrape of an account got from each collector. The
@@ -78,6 +89,7 @@ type Outcome struct {
 	Connections Part[*vocode.Result]
 	Usage       Part[*vocode.Usage]
 	Numbers     Part[*vocode.NumberList]
+	Agents      Part[*vocode.AgentList]
 	Calls       Part[*vocode.CallStats]
 }
 
@@ -99,6 +111,9 @@ func (o Outcome) Errors() map[string]error {
 	if o.Numbers.Ran {
 		errs[CollectorNumbers] = o.Numbers.Err
 	}
+	if o.Agents.Ran {
+		errs[CollectorAgents] = o.Agents.Err
+	}
 	if o.Calls.Ran {
 		errs[CollectorCalls] = o.Calls.Err
 	}
@@ -113,9 +128,13 @@ func timed[T any](f func() (T, error)) Part[T] {
 }
 
 func newWalkStatus(o Outcome, took time.Duration) *WalkStatus {
-	s := &WalkStatus{Ended: time.Now(), Duration: took, Failed: map[string]vocode.Reason{}}
+	s := &WalkStatus{Ended: time.Now(), Duration: took, Failed: map[string]vocode.Reason{}, Agents: -1}
+	if a := o.Agents; a.Ran && a.Err == nil {
+		s.Agents = len(a.Value.Agents)
+	}
 	if cs := o.Calls; cs.Ran && cs.Err == nil {
-		c := &CallCounts{Errors: cs.Value.ByStatus["error"], Window: cs.Value.Window, Truncated: cs.Value.Truncated}
+		c := &CallCounts{Errors: cs.Value.ByStatus["error"], Ended: cs.Value.ByStatus["ended"], Short: cs.Value.Depth.Short,
+			Window: cs.Value.Window, Truncated: cs.Value.Truncated}
 		for _, n := range cs.Value.ByStatus {
 			c.Total += n
 		}

@@ -67,10 +67,16 @@ func emit(ch chan<- prometheus.Metric, acct string, expected map[string]int, o a
 			emitNumbers(ch, acct, o.Numbers.Value)
 		}
 	}
+	if o.Agents.Ran {
+		emitCollector(ch, acct, account.CollectorAgents, o.Agents.Err, o.Agents.Duration)
+		if o.Agents.Err == nil {
+			emitAgents(ch, acct, o.Agents.Value)
+		}
+	}
 	if o.Calls.Ran {
 		emitCollector(ch, acct, account.CollectorCalls, o.Calls.Err, o.Calls.Duration)
 		if o.Calls.Err == nil {
-			emitCalls(ch, acct, o.Calls.Value)
+			emitCalls(ch, acct, o.Calls.Value, agentsOf(o))
 		}
 	}
 	// What the configuration expects is known whatever the API answers.
@@ -164,4 +170,13 @@ func (g *gauge) Write(m *dto.Metric) error {
 
 func labelPair(name, value string) *dto.LabelPair {
 	return &dto.LabelPair{Name: &name, Value: &value}
+}
+
+// agentsOf is the agents list of this scrape, for the names of the
+// per-agent calls series; nil when the agents walk did not run or failed.
+func agentsOf(o account.Outcome) *vocode.AgentList {
+	if o.Agents.Ran && o.Agents.Err == nil {
+		return o.Agents.Value
+	}
+	return nil
 }

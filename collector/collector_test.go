@@ -46,6 +46,13 @@ func newFixture(t *testing.T, name string, conns []vocodetest.Connection, opts .
 // newCollectingFixture is newFixture with the given collectors enabled.
 func newCollectingFixture(t *testing.T, name string, enabled account.Enabled, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
 	t.Helper()
+	return newFixtureWith(t, name, account.Options{Enabled: enabled}, conns, opts...)
+}
+
+// newFixtureWith is newFixture with the collectors and the calls query of
+// o; its other fields are the fixture's.
+func newFixtureWith(t *testing.T, name string, o account.Options, conns []vocodetest.Connection, opts ...vocodetest.Option) *fixture {
+	t.Helper()
 	f := &fixture{api: vocodetest.NewServer(conns, opts...), logs: &strings.Builder{}}
 	t.Cleanup(f.api.Close)
 	f.setConfig(t, entry(name, f.api))
@@ -58,7 +65,8 @@ func newCollectingFixture(t *testing.T, name string, enabled account.Enabled, co
 			return config.Parse([]byte(f.yaml), "https://api.vocode.dev", t.TempDir())
 		},
 		Client:  vocode.Options{Backoff: time.Millisecond},
-		Enabled: enabled,
+		Enabled: o.Enabled,
+		Calls:   o.Calls,
 		Logger:  logger,
 	})
 	// Walks end and clients let go of their connections before the fakes

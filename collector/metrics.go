@@ -51,7 +51,7 @@ var (
 		[]string{"account", "type"}, nil)
 
 	collectorSuccessDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_success"),
-		"1 if this scrape's collector succeeded, 0 if not: connections (the list walk, as vocode_up), usage, numbers, calls. Each fails on its own.",
+		"1 if this scrape's collector succeeded, 0 if not: connections (the list walk, as vocode_up), usage, numbers, agents, calls. Each fails on its own.",
 		[]string{"account", "collector"}, nil)
 	collectorDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "scrape", "collector_duration_seconds"),
 		"How long this scrape's collector took, failed ones included.",
@@ -83,6 +83,13 @@ var (
 		"1 if an inbound agent answers the phone number's calls, 0 if none is set (inbound calls ring into nothing).",
 		[]string{"account", "number_id"}, nil)
 
+	agentsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "", "agents"),
+		"Agents of the account (GET /v1/agents/list).",
+		[]string{"account"}, nil)
+	agentInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "info"),
+		"1 for each agent, with its name as the agent label (its id where the name is empty or shared with another agent) and whether it brings its own OpenAI connection, has an LLM fallback and a webhook (true or false).",
+		[]string{"account", "agent", "agent_id", "llm_fallback", "own_openai_connection", "webhook"}, nil)
+
 	// The calls collector's series are gauges over a window, computed
 	// afresh at every walk: two Prometheus servers, or an exporter that
 	// restarted, read the same numbers, and nothing is counted twice.
@@ -110,6 +117,24 @@ var (
 	callLastStartDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "call", "last_start_timestamp_seconds"),
 		"Unix time the newest call seen started; absent when no call seen had started.",
 		[]string{"account"}, nil)
+	callsEndedByDurationDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "ended_by_duration"),
+		"The window's calls with status ended that lasted at most max_seconds, cumulative like histogram buckets (but a gauge: a count over the window, not a counter). A call whose end is before its start, or whose duration cannot be read, counts under +Inf only.",
+		[]string{"account", "max_seconds"}, nil)
+	callsShortDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "short"),
+		"The window's ended calls shorter than --collector.calls.short-call: a bot that hangs up within seconds (a revoked LLM key, a broken prompt) ends its calls without an error. Never a call whose duration cannot be read.",
+		[]string{"account"}, nil)
+	callsHumanDetectionDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "human_detection"),
+		"The window's ended calls by human_detection_result: human, no_human (voicemail, a machine), none (no detection ran); other for a value outside the API's list, when seen.",
+		[]string{"account", "result"}, nil)
+	agentCallsDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "calls"),
+		"The window's calls by agent and status (--collector.calls.by-agent). The --collector.calls.max-agents agents with the most calls have their own agent value, the rest are summed under other; unknown is calls whose agent is not in the agents list. Summed over agent, it is vocode_calls.",
+		[]string{"account", "agent", "status"}, nil)
+	agentCallOutcomesDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "call_stage_outcomes"),
+		"The window's calls by agent and stage outcome, agents as in vocode_agent_calls. Summed over agent, it is vocode_call_stage_outcomes.",
+		[]string{"account", "agent", "stage_outcome"}, nil)
+	agentCallsShortDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "calls_short"),
+		"The window's short ended calls by agent, agents as in vocode_agent_calls. Summed over agent, it is vocode_calls_short.",
+		[]string{"account", "agent"}, nil)
 )
 
 // scrapeDescs are the descriptions of every series a scrape builds.
@@ -118,8 +143,10 @@ var scrapeDescs = []*prometheus.Desc{
 	durationDesc, pagesDesc, expectedDesc, collectorSuccessDesc, collectorDurationDesc,
 	usageMinutesDesc, usageLimitDesc, planInfoDesc,
 	numbersDesc, numberInfoDesc, numberActiveDesc, numberOutboundOnlyDesc, numberInboundAgentDesc,
+	agentsDesc, agentInfoDesc,
 	callsDesc, callOutcomesDesc, callsInProgressDesc, callsWindowDesc, callsTruncatedDesc, callLastStartDesc,
 	callsUndatedDesc, callsUnstartedTruncatedDesc,
+	callsEndedByDurationDesc, callsShortDesc, callsHumanDetectionDesc, agentCallsDesc, agentCallOutcomesDesc, agentCallsShortDesc,
 }
 
 // accountMetrics are the series of one account that outlive a scrape:
@@ -142,7 +169,7 @@ func newAccountMetrics(account string, enabled account.Enabled) *accountMetrics 
 	m := &accountMetrics{
 		scrapeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "scrape", Name: "errors_total",
-			Help:        "Scrapes in which a collector failed, by collector (connections: vocode_up 0; usage; numbers; calls) and reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination. It counts failed scrapes, not failed walks: two Prometheus servers that share one failed walk count it twice.",
+			Help:        "Scrapes in which a collector failed, by collector (connections: vocode_up 0; usage; numbers; agents; calls) and reason: auth, rate_limited, server_error, client_error, timeout, transport, decode, too_large, pagination. It counts failed scrapes, not failed walks: two Prometheus servers that share one failed walk count it twice.",
 			ConstLabels: labels,
 		}, []string{"collector", "reason"}),
 		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -13,7 +13,7 @@ import (
 	"github.com/vocode-exporter/vocode_exporter/vocode/vocodetest"
 )
 
-var allCollectors = account.Enabled{Usage: true, Numbers: true}
+var allCollectors = account.Enabled{Usage: true, Numbers: true, Agents: true}
 
 // numbersAndUsage is what the fake serves besides the connections: a
 // number on a listed connection, one on a connection that is gone, a
@@ -28,6 +28,7 @@ func numbersAndUsage(conns []vocodetest.Connection) []vocodetest.Option {
 			{ID: "n3", Number: "+15550003", Provider: vocodetest.ProviderVonage, Active: false, OutboundOnly: true},
 		}),
 		vocodetest.WithUsage(vocodetest.Usage{Plan: "plan_enterprise", Minutes: 950, LimitMinutes: 1000, HasLimit: true}),
+		vocodetest.WithAgents(vocodetest.Agents(3)),
 	}
 }
 
@@ -76,10 +77,13 @@ func TestCollectorsFailApart(t *testing.T) {
 			[]string{"vocode_account_connection_info", "vocode_number_info"}},
 		{"numbers fail", vocodetest.Fault{Endpoint: vocodetest.EndpointNumbers, Status: http.StatusInternalServerError},
 			account.CollectorNumbers, []string{"vocode_numbers", "vocode_number_info", "vocode_number_active"}, vocode.ReasonServerError, 1,
-			[]string{"vocode_account_connection_info", "vocode_usage_minutes"}},
+			[]string{"vocode_account_connection_info", "vocode_usage_minutes", "vocode_agent_info"}},
+		{"agents fail", vocodetest.Fault{Endpoint: vocodetest.EndpointAgents, Status: http.StatusTooManyRequests},
+			account.CollectorAgents, []string{"vocode_agents", "vocode_agent_info"}, vocode.ReasonRateLimited, 1,
+			[]string{"vocode_account_connection_info", "vocode_usage_minutes", "vocode_number_info"}},
 		{"connections fail", vocodetest.Fault{Status: http.StatusInternalServerError},
 			account.CollectorConnections, []string{"vocode_account_connection_info", "vocode_account_connections"}, vocode.ReasonServerError, 0,
-			[]string{"vocode_number_info", "vocode_usage_minutes", "vocode_account_connections_expected"}},
+			[]string{"vocode_number_info", "vocode_usage_minutes", "vocode_account_connections_expected", "vocode_agents"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,7 +136,7 @@ func TestCollectorsOff(t *testing.T) {
 	f := newCollectingFixture(t, "prod", account.Enabled{}, conns, numbersAndUsage(conns)...)
 	mfs := gather(t, f.collect(context.Background()))
 	for _, mf := range mfs {
-		if strings.HasPrefix(mf.GetName(), "vocode_number") || strings.HasPrefix(mf.GetName(), "vocode_usage") || strings.HasPrefix(mf.GetName(), "vocode_call") {
+		if strings.HasPrefix(mf.GetName(), "vocode_number") || strings.HasPrefix(mf.GetName(), "vocode_usage") || strings.HasPrefix(mf.GetName(), "vocode_call") || strings.HasPrefix(mf.GetName(), "vocode_agent") {
 			t.Errorf("%s exported with its collector off", mf.GetName())
 		}
 		for _, m := range mf.GetMetric() {
@@ -144,7 +148,7 @@ func TestCollectorsOff(t *testing.T) {
 		}
 	}
 	s := f.api.Stats()
-	if s.Endpoints[vocodetest.EndpointNumbers].Requests+s.Endpoints[vocodetest.EndpointUsage].Requests != 0 {
+	if s.Endpoints[vocodetest.EndpointNumbers].Requests+s.Endpoints[vocodetest.EndpointUsage].Requests+s.Endpoints[vocodetest.EndpointAgents].Requests != 0 {
 		t.Errorf("collectors that are off made requests: %+v", s.Endpoints)
 	}
 }

@@ -51,6 +51,19 @@
     warmTransfersPoolShareThreshold: 0.8,
     warmTransfersNearPoolLimitFor: '5m',
     callsTruncatedFor: '30m',
+    // Short calls (vocode_calls_short, shorter than
+    // --collector.calls.short-call) as a share of the ended calls in the
+    // window, with at least shortCallsMinEnded ended: a bot that hangs up
+    // within seconds ends its calls without an error.
+    shortCallsShareThreshold: 0.5,
+    shortCallsMinEnded: 10,
+    shortCallsHighFor: '15m',
+    // One agent's calls in error as a share of its finished calls (with
+    // --collector.calls.by-agent), with at least agentCallsMinFinished
+    // finished.
+    agentCallErrorShareThreshold: 0.25,
+    agentCallsMinFinished: 10,
+    agentCallErrorsHighFor: '10m',
     exporterDownFor: '5m',
     // Requests waiting for a slot of the request budget, on average, as a
     // multiple of the budget: 1 is as many waiting as may run at once.

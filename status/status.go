@@ -37,7 +37,10 @@ type Options struct {
 	ProbeOnly bool
 	// Calls says the calls collector is on: each row then shows the calls
 	// of the window and the errors among them (counts only).
-	Calls  bool
+	Calls bool
+	// Agents says the agents collector is on: each row then shows how
+	// many agents the account has (a count only).
+	Agents bool
 	Logger *slog.Logger
 }
 
@@ -52,7 +55,8 @@ type row struct {
 	Duration    time.Duration
 	Pages       int
 	Connections []typeCount
-	Calls       string // "12 calls in the last 15m0s, 2 errors", "" when none counted
+	Calls       string // "12 in the last 15m0s, 2 errors, 1 of 8 ended short (12%)", "" when none counted
+	Agents      int    // the agents of the last walk, -1 when not walked or failed
 }
 
 type typeCount struct {
@@ -95,12 +99,12 @@ func Handler(accounts *account.Set, o Options) http.Handler {
 }
 
 func newRow(a *account.Account) row {
-	r := row{Name: a.Name(), Probe: "/probe?account=" + url.QueryEscape(a.Name())}
+	r := row{Name: a.Name(), Probe: "/probe?account=" + url.QueryEscape(a.Name()), Agents: -1}
 	s, ok := a.LastWalk()
 	if !ok {
 		return r
 	}
-	r.Walked, r.OK, r.Ended, r.Duration, r.Pages = true, s.Reason == "", s.Ended, s.Duration, s.Pages
+	r.Walked, r.OK, r.Ended, r.Duration, r.Pages, r.Agents = true, s.Reason == "", s.Ended, s.Duration, s.Pages, s.Agents
 	switch {
 	case r.OK:
 		r.Outcome = "ok"
@@ -124,6 +128,10 @@ func newRow(a *account.Account) row {
 	}
 	if c := s.Calls; c != nil {
 		r.Calls = strconv.Itoa(c.Total) + " in the last " + c.Window.String() + ", " + strconv.Itoa(c.Errors) + " errors"
+		if c.Ended > 0 {
+			r.Calls += ", " + strconv.Itoa(c.Short) + " of " + strconv.Itoa(c.Ended) + " ended short (" +
+				strconv.Itoa(100*c.Short/c.Ended) + "%)"
+		}
 		if c.Truncated {
 			r.Calls += " (truncated: more pages than --collector.calls.max-pages)"
 		}

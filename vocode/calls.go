@@ -48,6 +48,11 @@ type CallsQuery struct {
 	// Now tells the time the window ends at, and the time of the sort's
 	// retries; nil means time.Now.
 	Now func() time.Time
+	// ShortCall, ByAgent and MaxAgents shape CallStats.Depth; see
+	// CallDepth. Zero values take DefaultShortCall and DefaultMaxAgents.
+	ShortCall time.Duration
+	ByAgent   bool
+	MaxAgents int
 }
 
 func (q CallsQuery) withDefaults() CallsQuery {
@@ -149,7 +154,7 @@ func (w *callsWalk) reset(sort bool) {
 	w.sortQuery, w.sorted, w.jumped = sort, sort, false
 	w.seen = newSeenIDs(0, staleCallPages)
 	w.last = time.Time{}
-	w.stats = newCallStats(w.q.Window)
+	w.stats = newCallStats(w.q)
 	w.stats.Pages = w.pages
 }
 

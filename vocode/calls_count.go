@@ -54,6 +54,9 @@ type CallStats struct {
 	// newest-first order; NullsUnknown when it did not rely on the order.
 	Nulls    NullsOrder
 	PageSize int
+	// Depth counts the window's calls by duration, human detection and
+	// agent.
+	Depth CallDepth
 }
 
 // NullsOrder is where an API sorts the calls without a start time.
@@ -67,9 +70,10 @@ const (
 	NullsNone                      // neither first newest-first nor first oldest-first
 )
 
-func newCallStats(window time.Duration) *CallStats {
+func newCallStats(q CallsQuery) *CallStats {
 	return &CallStats{
-		Window:     window,
+		Window:     q.Window,
+		Depth:      newCallDepth(q),
 		ByStatus:   zeroCounts(CallStatuses),
 		ByOutcome:  zeroCounts(CallOutcomes),
 		InProgress: zeroCounts(CallStages),
@@ -138,4 +142,5 @@ func (s *CallStats) count(c Call, since time.Time) {
 		}
 		s.InProgress[stage]++
 	}
+	s.Depth.add(c)
 }

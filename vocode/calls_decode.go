@@ -28,8 +28,14 @@ type Call struct {
 	NotStarted bool
 	BadStart   bool
 	// End is when the call ended: zero if end_time is null or could not be
-	// read. It places a finished call whose start is not known.
+	// read. It places a finished call whose start is not known, and gives
+	// an ended call's duration.
 	End time.Time
+	// HumanDetection is human_detection_result: one of
+	// HumanDetectionResults, CallOther, or "" for null or none.
+	HumanDetection string
+	// Agent is the id of the call's agent, "" when it names none.
+	Agent string
 }
 
 func (c Call) itemID() string { return c.ID }
@@ -50,6 +56,9 @@ type callJSON struct {
 	Outcome string   `json:"stage_outcome"`
 	Start   callTime `json:"start_time"`
 	End     callTime `json:"end_time"`
+	// The deeper counts' fields (CallDepth).
+	Human humanDetection `json:"human_detection_result"`
+	Agent callAgent      `json:"agent"`
 }
 
 // callTime is start_time or end_time: a number of seconds since the epoch
@@ -160,6 +169,10 @@ func callOf(i int, it *callJSON) (Call, error) {
 		Stage:   enumValue(it.Stage, CallStages),
 		Outcome: enumValue(it.Outcome, CallOutcomes),
 		End:     it.End.t,
+		// The package's own strings or label text: nothing of the page
+		// is kept by them.
+		HumanDetection: string(it.Human),
+		Agent:          string(it.Agent),
 	}
 	if c.Status == "" {
 		c.Status = CallStatuses[0] // the spec's default

@@ -23,12 +23,12 @@ func TestDecodeCallsPage(t *testing.T) {
 	}
 	want := &CallPage{Page: 1, HasMore: true, Total: 9, HasTotal: true, Items: []Call{
 		{ID: "c0000001-0000-4000-8000-000000000001", Status: "in_progress", Stage: "transfer_started",
-			Start: time.Date(2025, 12, 2, 13, 0, 0, 250e6, time.UTC)},
+			Start: time.Date(2025, 12, 2, 13, 0, 0, 250e6, time.UTC), HumanDetection: "human", Agent: "a0000001-0000-4000-8000-000000000001"},
 		{ID: "c0000002-0000-4000-8000-000000000002", Status: "error", Stage: "created", Outcome: "call_did_not_connect",
-			Start: time.Date(2025, 12, 2, 12, 55, 0, 0, time.UTC)},
+			Start: time.Date(2025, 12, 2, 12, 55, 0, 0, time.UTC), Agent: "a"},
 		{ID: "c0000003-0000-4000-8000-000000000003", Status: "ended", Stage: "picked_up", Outcome: "bot_disconnected",
-			Start: time.Date(2025, 12, 2, 11, 0, 0, 500e6, time.UTC)},
-		{ID: "c0000004-0000-4000-8000-000000000004", Status: "not_started", NotStarted: true},
+			Start: time.Date(2025, 12, 2, 11, 0, 0, 500e6, time.UTC), Agent: "a"},
+		{ID: "c0000004-0000-4000-8000-000000000004", Status: "not_started", NotStarted: true, Agent: "a"},
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

@@ -105,6 +105,7 @@ type Client struct {
 	// learned.
 	connections list[Connection]
 	numbers     list[Number]
+	agents      list[Agent]
 	calls       list[Call]
 	// callsOrder: whether the API honours the calls list's sort, so that
 	// walks ask for it and rely on it.
@@ -171,6 +172,8 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	c.connections.pageSize.Store(int64(opts.PageSize))
 	c.numbers = list[Number]{endpoint: EndpointNumbers, path: numbersPath, noun: "number", decode: decodeNumbersPage}
 	c.numbers.pageSize.Store(int64(opts.NumbersPageSize))
+	c.agents = list[Agent]{endpoint: EndpointAgents, path: agentsPath, noun: "agent", decode: decodeAgentsPage}
+	c.agents.pageSize.Store(int64(opts.PageSize))
 	c.calls = list[Call]{endpoint: EndpointCalls, path: callsPath, noun: "call", decode: decodeCallsPage, tooLargeShrinks: true}
 	c.calls.pageSize.Store(int64(opts.CallsPageSize))
 	c.callsOrder.learned = opts.CallsLearned

@@ -38,8 +38,8 @@ func Reasons() []Reason {
 type Error struct {
 	Reason Reason
 	// Endpoint is the endpoint whose request failed, as the RequestObserver
-	// names it: EndpointList, EndpointNumbers, EndpointUsage or
-	// EndpointCalls. Empty reads as EndpointList, the one endpoint there was
+	// names it: EndpointList, EndpointNumbers, EndpointUsage,
+	// EndpointAgents or EndpointCalls. Empty reads as EndpointList, the one endpoint there was
 	// before the field, so that an Error made without it still says what it
 	// did.
 	Endpoint string
@@ -82,6 +82,8 @@ func operation(endpoint string) string {
 		return "usage"
 	case EndpointCalls:
 		return "list calls"
+	case EndpointAgents:
+		return "list agents"
 	}
 	return endpoint
 }

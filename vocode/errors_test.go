@@ -24,8 +24,10 @@ func TestErrorSaysWhichEndpoint(t *testing.T) {
 			"list numbers: decode on page 1 (HTTP 200): item 0 has no id"},
 		{"usage", &vocode.Error{Reason: vocode.ReasonAuth, Endpoint: vocode.EndpointUsage, Status: 401, Detail: "Invalid API key"},
 			"usage: auth (HTTP 401): Invalid API key"},
-		{"an endpoint of the future", &vocode.Error{Reason: vocode.ReasonClientError, Endpoint: "agents_list", Status: 404},
-			"agents_list: client_error (HTTP 404)"},
+		{"agents", &vocode.Error{Reason: vocode.ReasonClientError, Endpoint: vocode.EndpointAgents, Status: 404},
+			"list agents: client_error (HTTP 404)"},
+		{"an endpoint of the future", &vocode.Error{Reason: vocode.ReasonClientError, Endpoint: "voices_list", Status: 404},
+			"voices_list: client_error (HTTP 404)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -44,6 +44,7 @@ type callMirror struct {
 	Outcome string         `json:"stage_outcome"`
 	Start   jsontext.Value `json:"start_time"`
 	End     jsontext.Value `json:"end_time"`
+	depthMirror
 }
 
 func checkDecodeCalls(t *testing.T, data []byte, secret bool) {
@@ -77,7 +78,8 @@ func checkDecodeCalls(t *testing.T, data []byte, secret bool) {
 	ids := ""
 	for i, c := range p.Items {
 		m := items[i]
-		ids += m.ID + "\x00"
+		ids += m.ID + "\x00" + c.Agent + "\x00"
+		checkCallDepth(t, i, c, m.depthMirror)
 		status := cmpOr(m.Status, "not_started")
 		if c.ID != m.ID || c.Status != enum(status, vocode.CallStatuses) || c.Stage != enum(m.Stage, vocode.CallStages) ||
 			c.Outcome != enum(m.Outcome, vocode.CallOutcomes) {

@@ -36,6 +36,7 @@ func main() {
 	errorRate := flag.Float64("error-rate", 0, "share of requests answered 500, on every endpoint")
 	rateLimitRate := flag.Float64("rate-limit-rate", 0, "share of requests answered 429 with Retry-After: 1, on every endpoint")
 	maxPageSize := flag.Int("max-page-size", 100, "largest page size accepted; larger ones get 422")
+	agents := flag.Int("agents", 8, "agents to serve on /v1/agents/list, with a shared name, an empty and a null name, embedded OpenAI connections, LLM fallbacks and webhooks")
 	calls := flag.Int("calls", 60, "calls to serve on /v1/calls/list, newest first, spread over --calls-spread before start-up")
 	callsSpread := flag.Duration("calls-spread", time.Hour, "time the calls' start times spread over")
 	transcript := flag.Int("transcript-bytes", 2048, "size of each call's transcript")
@@ -74,6 +75,7 @@ func main() {
 	api := vocodetest.NewAPI(conns,
 		vocodetest.WithNumbers(vocodetest.Numbers(*numbers, conns)), vocodetest.WithUsage(usage),
 		vocodetest.WithAPIKey(*key), vocodetest.WithLatency(*latency), vocodetest.WithMaxPageSize(*maxPageSize),
+		vocodetest.WithAgents(vocodetest.Agents(*agents)),
 		vocodetest.WithCalls(served), vocodetest.WithCallTimeFormat(format), vocodetest.WithCallSort(sort),
 		vocodetest.WithCallNulls(nulls), vocodetest.WithCallArrivals(*arrivals), vocodetest.WithUnstartedArrivals(*unstartedArrivals))
 	if *errorRate > 0 {
@@ -89,8 +91,8 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections, %d numbers, %s, %d calls\n",
-		ln.Addr(), *key, *twilio, *openai, *numbers, usage.Plan, len(served))
+	fmt.Printf("fake Vocode API on http://%s (key %q): %d Twilio and %d OpenAI connections, %d numbers, %s, %d agents, %d calls\n",
+		ln.Addr(), *key, *twilio, *openai, *numbers, usage.Plan, *agents, len(served))
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -244,6 +244,8 @@ func accountAlerts() map[string][]string {
 		"VocodeCallsNotConnecting":         {"staging"},
 		"VocodeWarmTransfersNearPoolLimit": {"prod", "staging"},
 		"VocodeCallsTruncated":             {"prod"},
+		"VocodeShortCallsHigh":             nil,
+		"VocodeAgentCallErrorsHigh":        {"prod"}, // vocodetest.Calls' broken agent
 	}
 }
 
@@ -336,7 +338,8 @@ func startExporter(t *testing.T, args ...string) *e2e.Exporter {
 	cfg.WriteString("accounts:\n")
 	for _, a := range fakeAccounts {
 		key := "e2e-key-" + a.name
-		opts := []vocodetest.Option{vocodetest.WithAPIKey(key), vocodetest.WithNumbers(vocodetest.Numbers(a.numbers, a.conns))}
+		opts := []vocodetest.Option{vocodetest.WithAPIKey(key), vocodetest.WithNumbers(vocodetest.Numbers(a.numbers, a.conns)),
+			vocodetest.WithAgents(vocodetest.Agents(6))}
 		if a.usage.Plan != "" {
 			opts = append(opts, vocodetest.WithUsage(a.usage))
 		}
@@ -358,7 +361,7 @@ func startExporter(t *testing.T, args ...string) *e2e.Exporter {
 		t.Fatal(err)
 	}
 	return e2e.Start(t, e2e.Build(t), e2e.Options{Args: append([]string{"--config.file=" + path,
-		"--collector.calls", "--collector.calls.max-pages=2"}, args...)})
+		"--collector.calls", "--collector.calls.max-pages=2", "--collector.calls.by-agent"}, args...)})
 }
 
 // prometheus is a running Prometheus server.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Peak RSS of the exporter with the calls collector on and off, against the
+# Peak RSS of the exporter with the calls collector off, on, and on with the
+# per-agent counts (--collector.calls.by-agent), against the
 # bundled fake API serving heavy call pages: four accounts, so that four
 # pages of 100 calls with 20 KB transcripts (about 2 MB each) are in flight
 # at once. Prints VmHWM of each run; run from anywhere in the repository:
@@ -37,3 +38,6 @@ run() {
 }
 run calls-off
 run calls-on --collector.calls --collector.calls.window=15m
+# The calls counted one level deeper: by duration, human detection and, per
+# agent, by status and outcome, with the agents named from the agents list.
+run by-agent --collector.calls --collector.calls.window=15m --collector.calls.by-agent

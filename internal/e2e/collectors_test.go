@@ -19,23 +19,25 @@ import (
 // error could quote one: redaction must catch it by its shape.
 const echoedToken = "5f0c1e2d3b4a59687766554433221100"
 
-// collectorSeries are the series each of the usage, numbers and calls
-// collectors exports when it succeeds, and must not export when it fails.
+// collectorSeries are the series each of the usage, numbers, agents and
+// calls collectors exports when it succeeds, and must not export when it fails.
 var collectorSeries = map[string][]string{
 	"usage":   {"vocode_usage_minutes", "vocode_usage_limit_minutes", "vocode_plan_info"},
 	"numbers": {"vocode_numbers", "vocode_number_info", "vocode_number_active", "vocode_number_outbound_only", "vocode_number_inbound_agent"},
+	"agents":  {"vocode_agents", "vocode_agent_info"},
 	"calls": {"vocode_calls", "vocode_call_stage_outcomes", "vocode_calls_in_progress", "vocode_calls_window_seconds",
 		"vocode_calls_truncated", "vocode_call_last_start_timestamp_seconds", "vocode_calls_undated", "vocode_calls_unstarted_truncated"},
 }
 
-// TestCollectorFaults runs faults of the usage, numbers and calls endpoints
+// TestCollectorFaults runs faults of the usage, numbers, agents and calls endpoints
 // against the binary. Each case checks that only the faulted collector
 // fails: its success 0, its reason counted once under its name, none of its
 // series, one error line, while vocode_up, the connection series and the
 // other collectors stay whole; then that it recovers. The numbers embed
 // Twilio connections with canary credentials, and the calls carry the
 // canary in their transcripts, callers' numbers, error messages and
-// embedded credentials: none of it may ever come out.
+// embedded credentials, and the agents in their prompts, initial messages,
+// webhook URLs and OpenAI keys: none of it may ever come out.
 func TestCollectorFaults(t *testing.T) {
 	bin := e2e.Build(t)
 	retryAfter0 := http.Header{"Retry-After": {"0"}}
@@ -47,7 +49,8 @@ func TestCollectorFaults(t *testing.T) {
 	}
 	var cases []faultCase
 	for _, c := range []struct{ collector, endpoint string }{
-		{"usage", vocodetest.EndpointUsage}, {"numbers", vocodetest.EndpointNumbers}, {"calls", vocodetest.EndpointCalls},
+		{"usage", vocodetest.EndpointUsage}, {"numbers", vocodetest.EndpointNumbers}, {"agents", vocodetest.EndpointAgents},
+		{"calls", vocodetest.EndpointCalls},
 	} {
 		for _, f := range []struct {
 			name   string
@@ -76,12 +79,13 @@ func TestCollectorFaults(t *testing.T) {
 				fake := vocodetest.NewServer(conns, vocodetest.WithAPIKey(canaryKey),
 					vocodetest.WithNumbers(vocodetest.Numbers(6, conns)),
 					vocodetest.WithUsage(vocodetest.Usage{Plan: "plan_enterprise", Minutes: 10, LimitMinutes: 100, HasLimit: true}),
+					vocodetest.WithAgents(vocodetest.WithAgentSecrets(vocodetest.Agents(6), canaryCred)),
 					vocodetest.WithCalls(vocodetest.WithCallSecrets(vocodetest.Calls(40, time.Now(), 10*time.Minute, 2000, conns), canaryCred)))
 				t.Cleanup(fake.Close)
 				dir := t.TempDir()
 				cfg := filepath.Join(dir, "config.yml")
 				writeConfig(t, cfg, account{accountName, fake.URL, writeFile(t, dir, "victim.key", canaryKey)})
-				exp := e2e.Start(t, bin, e2e.Options{Args: []string{"--config.file=" + cfg, "--log.level=debug", "--vocode.timeout=2s", "--collector.calls"}})
+				exp := e2e.Start(t, bin, e2e.Options{Args: []string{"--config.file=" + cfg, "--log.level=debug", "--vocode.timeout=2s", "--collector.calls", "--collector.calls.by-agent"}})
 
 				fake.AddFault(tc.fault)
 				body, mfs := scrape(t, exp)
@@ -114,7 +118,7 @@ func TestCollectorFaults(t *testing.T) {
 	wg.Wait()
 }
 
-// checkCollectors checks that failing (usage, numbers, calls, or "" for none) is the
+// checkCollectors checks that failing (usage, numbers, agents, calls, or "" for none) is the
 // only collector that failed, and that every other part of the scrape is
 // whole.
 func checkCollectors(t *testing.T, mfs map[string]*dto.MetricFamily, failing string) {
@@ -123,7 +127,7 @@ func checkCollectors(t *testing.T, mfs map[string]*dto.MetricFamily, failing str
 	if n := len(labelValues(mfs, "vocode_account_connection_info", accountName, "connection_id")); n != 5 {
 		t.Errorf("%d connections exported, want 5", n)
 	}
-	for _, c := range []string{"connections", "usage", "numbers", "calls"} {
+	for _, c := range []string{"connections", "usage", "numbers", "agents", "calls"} {
 		want := 1.0
 		if c == failing {
 			want = 0

@@ -1,5 +1,5 @@
 // The dashboard: one row per part of the exporter (overview,
-// connections, Vocode API, walks, exporter, usage, numbers, calls).
+// connections, Vocode API, walks, exporter, usage, numbers, calls, agents).
 // dashboards/README.md says what question each panel answers.
 //
 // Every query carries its selector: %(accounts)s is vocodeSelector, the
@@ -73,6 +73,61 @@
       hide: 0,
       regex: '',
       skipUrlSync: false,
+    };
+
+    // A graph of lines, as the Calls panels draw them; unit and max as
+    // given (max null: none).
+    local lines(unit, max=null) = {
+      fieldConfig: {
+        defaults: {
+          unit: unit,
+          color: { mode: 'palette-classic' },
+          custom: {
+            drawStyle: 'line',
+            lineInterpolation: 'linear',
+            lineWidth: 1,
+            fillOpacity: 0,
+            showPoints: 'never',
+            spanNulls: false,
+            axisPlacement: 'auto',
+            gradientMode: 'none',
+            stacking: { mode: 'none', group: 'A' },
+          },
+          thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }] },
+          min: 0,
+        } + (if max == null then {} else { max: max }),
+        overrides: [],
+      },
+      options: {
+        legend: { displayMode: 'table', placement: 'right', showLegend: true, calcs: ['lastNotNull', 'max'] },
+        tooltip: { mode: 'multi', sort: 'desc' },
+      },
+    };
+
+    // A table of instant queries merged on their labels: hidden columns,
+    // column order and names as given.
+    local table(exclude, order, rename, sortBy) = {
+      fieldConfig: {
+        defaults: {
+          unit: 'short',
+          color: { mode: 'thresholds' },
+          thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }] },
+          custom: { align: 'auto', inspect: false, cellOptions: { type: 'auto' } },
+        },
+        overrides: [],
+      },
+      options: { showHeader: true, cellHeight: 'sm', frameIndex: 0, sortBy: sortBy },
+      transformations: [
+        { id: 'merge', options: {} },
+        {
+          id: 'organize',
+          options: {
+            excludeByName: { [k]: true for k in ['Time', '__name__', 'job'] + exclude },
+            indexByName: { [order[i]]: i for i in std.range(0, std.length(order) - 1) },
+            renameByName: rename,
+          },
+        },
+      ],
     };
 
     local cluster = variable('cluster', 'Cluster', 'Cluster (the %s label) of the exporter targets.' % config.clusterLabel, config.vocodeSelector) + {
@@ -1711,6 +1766,33 @@
             showPercentChange: false,
             percentChangeColorMode: 'standard',
           },
+        },
+        panel(33, 'timeseries', 'Ended call duration', 'How long do the calls last? The median and 90th percentile duration of the calls that ended within the calls window, from vocode_calls_ended_by_duration (cumulative counts of ended calls lasting at most max_seconds: 5, 10, 30, 60, 120, 300, 600, 1800 s, +Inf), interpolated within a bucket by histogram_quantile: the recording rules account:vocode_calls_ended_duration_seconds:p50_window and p90_window, so this panel needs the rules of alerts/ loaded. A median that falls to seconds is a bot hanging up at once (VocodeShortCallsHigh). A call whose end is before its start, or whose duration cannot be read, counts under +Inf only. Empty unless the exporter runs with --collector.calls (off by default; see Calls by status).', { x: 0, y: 94, w: 12, h: 8 }, [
+          target('A', 'max by (account) (account:vocode_calls_ended_duration_seconds:p50_window{%(accounts)s})' % s, legend='{{account}} median'),
+          target('B', 'max by (account) (account:vocode_calls_ended_duration_seconds:p90_window{%(accounts)s})' % s, legend='{{account}} p90'),
+        ]) + lines('s'),
+        panel(34, 'timeseries', 'Short calls and human detection', 'Do the calls that end reach a human, and do they last? Shares of the calls that ended within the calls window: short (vocode_calls_short, shorter than --collector.calls.short-call, default 10s) and by human_detection_result (vocode_calls_human_detection: human, no_human for voicemail or a machine, none when no detection ran). A campaign reaching voicemail looks healthy by status; a bot that hangs up at once ends its calls without an error. VocodeShortCallsHigh fires when short calls are 50% or more, with at least 10 ended, for 15 minutes. Empty unless the exporter runs with --collector.calls (off by default; see Calls by status).', { x: 12, y: 94, w: 12, h: 8 }, [
+          target('A', 'sum by (account) (vocode_calls_short{%(accounts)s})\n/ on (account)\n(sum by (account) (vocode_calls{%(accounts)s, status="ended"}) > 0)' % s, legend='{{account}} short'),
+          target('B', 'sum by (account, result) (vocode_calls_human_detection{%(accounts)s})\n/ on (account) group_left ()\n(sum by (account) (vocode_calls{%(accounts)s, status="ended"}) > 0)' % s, legend='{{account}} {{result}}'),
+        ]) + lines('percentunit', 1),
+        row(35, 'Agents', { h: 1, w: 24, x: 0, y: 102 }),
+        panel(36, 'table', 'Agents', "Which agents does each account have? One row per agent of GET /v1/agents/list (vocode_agent_info): its name (agent; its id where the name is empty or shared with another agent, the value the per-agent calls series use), its id, and whether it brings its own OpenAI account connection (whose key can be revoked or run out apart from Vocode's), has an LLM fallback and a webhook. Nothing else of an agent (prompt, keys, webhook URL) is read. --no-collector.agents turns the agents list off.", { x: 0, y: 103, w: 14, h: 10 }, [
+          target('A', 'vocode_agent_info{%(accounts)s}' % s, instant=true, format='table'),
+        ]) + table(['Value'],
+                   ['account', 'agent', 'own_openai_connection', 'llm_fallback', 'webhook', 'agent_id', 'instance'],
+                   { own_openai_connection: 'Own OpenAI connection', llm_fallback: 'LLM fallback', webhook: 'Webhook' },
+                   [{ displayName: 'agent', desc: false }]),
+        panel(37, 'table', 'Agents with the most errors', "Which agents fail? The ten agents with the most calls in error in the calls window (vocode_agent_calls), with their finished calls (error and ended) and short calls. One broken agent among twenty is a small error share for the account; VocodeAgentCallErrorsHigh fires when one agent's errors are 25% or more of its finished calls, with at least 10 finished, for 10 minutes. other sums the agents past --collector.calls.max-agents; unknown is calls whose agent is not in the agents list. Empty unless the exporter runs with --collector.calls and --collector.calls.by-agent (both off by default).", { x: 14, y: 103, w: 10, h: 10 }, [
+          target('A', 'topk(10, sum by (account, agent) (vocode_agent_calls{%(accounts)s, status="error"}))' % s, instant=true, format='table'),
+          target('B', 'sum by (account, agent) (vocode_agent_calls{%(accounts)s, status=~"error|ended"})' % s, instant=true, format='table'),
+          target('C', 'sum by (account, agent) (vocode_agent_calls_short{%(accounts)s})' % s, instant=true, format='table'),
+        ]) + table([],
+                   ['account', 'agent', 'Value #A', 'Value #B', 'Value #C'],
+                   { 'Value #A': 'Errors', 'Value #B': 'Finished', 'Value #C': 'Short' },
+                   [{ displayName: 'Errors', desc: true }]) + {
+          // Only the rows of the ten agents with the most errors: the
+          // finished and short counts of every agent merge into them.
+          transformations+: [{ id: 'filterByValue', options: { filters: [{ fieldName: 'Errors', config: { id: 'isNotNull', options: {} } }], type: 'include', match: 'any' } }],
         },
       ],
     },

@@ -21,6 +21,10 @@ local text = import '../lib/text.libsonnet';
       usageNearLimitPercent: text.percent(c.usageNearLimitShare),
       callErrorSharePercent: text.percent(c.callErrorShareThreshold),
       callsNotConnectingPercent: text.percent(c.callsNotConnectingShareThreshold),
+      shortCallsSharePercent: text.percent(c.shortCallsShareThreshold),
+      agentCallErrorSharePercent: text.percent(c.agentCallErrorShareThreshold),
+      shortCallsHighWords: text.words(c.shortCallsHighFor),
+      agentCallErrorsHighWords: text.words(c.agentCallErrorsHighFor),
       warmTransfersPoolPercent: text.percent(c.warmTransfersPoolShareThreshold),
       scrapeFailingWords: text.words(c.scrapeFailingFor),
       apiRateLimitedWords: text.words(c.apiRateLimitedFor),
@@ -293,7 +297,7 @@ local text = import '../lib/text.libsonnet';
             'warning',
             c.collectorFailingFor,
             |||
-              vocode_scrape_collector_success{%(vocode)s, collector=~"usage|numbers|calls"} == 0
+              vocode_scrape_collector_success{%(vocode)s, collector=~"usage|numbers|agents|calls"} == 0
             |||,
             'A Vocode collector keeps failing.',
             |||
@@ -373,6 +377,56 @@ local text = import '../lib/text.libsonnet';
               {{ $value | humanizePercentage }} of the numbers in its Twilio steering pools
               (threshold %(warmTransfersPoolPercent)s); when the pools are full, the next warm transfer fails with HTTP 429
               (exporter {{ $labels.instance }}).
+            |||,
+          ),
+
+          // A bot whose LLM key was revoked, or whose prompt breaks, hangs
+          // up within seconds: its calls end, never in error, and only
+          // their durations tell. Quiet with the calls collector off or its
+          // walk failing (the series are absent).
+          alert(
+            'VocodeShortCallsHigh',
+            'warning',
+            c.shortCallsHighFor,
+            |||
+              (
+                sum by (%(account)s) (vocode_calls_short{%(vocode)s})
+                / on (%(account)s)
+                sum by (%(account)s) (vocode_calls{%(vocode)s, status="ended"})
+              ) >= %(shortCallsShareThreshold)s
+              and on (%(account)s)
+              sum by (%(account)s) (vocode_calls{%(vocode)s, status="ended"}) >= %(shortCallsMinEnded)s
+            |||,
+            "Many of a Vocode account's calls end within seconds.",
+            |||
+              {{ $value | humanizePercentage }} of the ended calls of Vocode account {{ $labels.account }}
+              in the calls window were shorter than --collector.calls.short-call, for %(shortCallsHighWords)s
+              (threshold %(shortCallsSharePercent)s, at least %(shortCallsMinEnded)s ended, exporter {{ $labels.instance }}).
+            |||,
+          ),
+
+          // One broken agent among many is a small error share for the
+          // account; per agent (--collector.calls.by-agent) it shows. The
+          // agents past --collector.calls.max-agents, summed under
+          // agent="other", are no one agent and are left out.
+          alert(
+            'VocodeAgentCallErrorsHigh',
+            'warning',
+            c.agentCallErrorsHighFor,
+            |||
+              (
+                sum by (%(account)s, agent) (vocode_agent_calls{%(vocode)s, agent!="other", status="error"})
+                / on (%(account)s, agent)
+                sum by (%(account)s, agent) (vocode_agent_calls{%(vocode)s, agent!="other", status=~"error|ended"})
+              ) >= %(agentCallErrorShareThreshold)s
+              and on (%(account)s, agent)
+              sum by (%(account)s, agent) (vocode_agent_calls{%(vocode)s, agent!="other", status=~"error|ended"}) >= %(agentCallsMinFinished)s
+            |||,
+            "Many of one Vocode agent's calls end in error.",
+            |||
+              {{ $value | humanizePercentage }} of the finished calls of agent {{ $labels.agent }} of Vocode
+              account {{ $labels.account }} in the calls window ended with status error, for %(agentCallErrorsHighWords)s
+              (threshold %(agentCallErrorSharePercent)s, at least %(agentCallsMinFinished)s finished, exporter {{ $labels.instance }}).
             |||,
           ),
 

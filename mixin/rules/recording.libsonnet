@@ -59,6 +59,32 @@ local selectors = import '../lib/selectors.libsonnet';
               histogram_quantile(0.95, account_le:vocode_api_request_duration_seconds_bucket:rate5m)
             |||,
           },
+          // The calls window's ended calls by duration, with the label
+          // histogram_quantile reads: vocode_calls_ended_by_duration is
+          // cumulative like a histogram's buckets, but a gauge over the
+          // window (--collector.calls), so it is read as it is, without
+          // rate(). The median and 90th percentile are interpolated within
+          // a bucket; calls whose duration cannot be read are in +Inf.
+          {
+            record: 'account_le:vocode_calls_ended_by_duration:window',
+            expr: |||
+              sum by (%(account)s, le) (
+                label_replace(vocode_calls_ended_by_duration{%(vocode)s}, "le", "$1", "max_seconds", "(.*)")
+              )
+            ||| % f,
+          },
+          {
+            record: 'account:vocode_calls_ended_duration_seconds:p50_window',
+            expr: |||
+              histogram_quantile(0.5, account_le:vocode_calls_ended_by_duration:window)
+            |||,
+          },
+          {
+            record: 'account:vocode_calls_ended_duration_seconds:p90_window',
+            expr: |||
+              histogram_quantile(0.9, account_le:vocode_calls_ended_by_duration:window)
+            |||,
+          },
         ],
       },
     ],

@@ -1,9 +1,9 @@
 // Package vocodetest is a fake of Vocode's Hosted API for tests, shaped like
 // net/http/httptest: NewServer starts one on a loopback port and tests point
 // the exporter at its URL. It serves GET /v1/account_connections/list,
-// GET /v1/numbers/list, GET /v1/usage and GET /v1/calls/list from data
-// sets of any size and injects faults on demand, on one endpoint or on all
-// of them.
+// GET /v1/numbers/list, GET /v1/usage, GET /v1/calls/list and
+// GET /v1/agents/list from data sets of any size and injects faults on
+// demand, on one endpoint or on all of them.
 package vocodetest
 
 import (
@@ -30,6 +30,7 @@ const (
 	EndpointNumbers     = "numbers_list"
 	EndpointUsage       = "usage"
 	EndpointCalls       = "calls_list"
+	EndpointAgents      = "agents_list"
 	// AnyEndpoint, as Fault.Endpoint, makes a fault apply to every endpoint.
 	AnyEndpoint = "*"
 )
@@ -40,6 +41,7 @@ var paths = map[string]string{
 	"/v1/numbers/list":             EndpointNumbers,
 	"/v1/usage":                    EndpointUsage,
 	"/v1/calls/list":               EndpointCalls,
+	"/v1/agents/list":              EndpointAgents,
 }
 
 // userID is the user every item the fake serves belongs to.
@@ -86,11 +88,12 @@ func WithMaxPageSize(n int) Option {
 		a.maxSize[EndpointConnections] = n
 		a.maxSize[EndpointNumbers] = n
 		a.maxSize[EndpointCalls] = n
+		a.maxSize[EndpointAgents] = n
 	}
 }
 
 // WithMaxPageSizeFor is WithMaxPageSize for one list (EndpointConnections,
-// EndpointNumbers or EndpointCalls) alone, so that each list can reject a
+// EndpointNumbers, EndpointCalls or EndpointAgents) alone, so that each list can reject a
 // different size.
 func WithMaxPageSizeFor(endpoint string, n int) Option {
 	return func(a *API) { a.maxSize[endpoint] = n }
@@ -232,6 +235,7 @@ type API struct {
 	mu      sync.Mutex
 	items   []json.RawMessage // connections, encoded once
 	numbers []json.RawMessage // phone numbers, encoded once
+	agents  []json.RawMessage // agents, encoded once
 	usage   json.RawMessage
 	calls   []servedCall // as an unsorted list holds them
 	faults  []*fault
@@ -266,10 +270,7 @@ func (a *API) InFlight() int { return int(a.inFlight.Load()) }
 
 // SetConnections replaces the list the fake serves; safe while it serves.
 func (a *API) SetConnections(conns []Connection) {
-	items := make([]json.RawMessage, len(conns))
-	for i, c := range conns {
-		items[i] = c.encode()
-	}
+	items := encodeAll(conns)
 	a.mu.Lock()
 	a.items = items
 	a.mu.Unlock()
@@ -278,10 +279,7 @@ func (a *API) SetConnections(conns []Connection) {
 // SetNumbers replaces the phone numbers the fake serves; safe while it
 // serves.
 func (a *API) SetNumbers(nums []Number) {
-	items := make([]json.RawMessage, len(nums))
-	for i, n := range nums {
-		items[i] = n.encode()
-	}
+	items := encodeAll(nums)
 	a.mu.Lock()
 	a.numbers = items
 	a.mu.Unlock()
@@ -538,11 +536,13 @@ func (a *API) wait(ctx context.Context, d time.Duration) bool {
 // body encodes the answer of endpoint ep.
 func (a *API) body(ep string, page, size int) []byte {
 	a.mu.Lock()
-	items, numbers, usage := a.items, a.numbers, a.usage
+	items, numbers, agents, usage := a.items, a.numbers, a.agents, a.usage
 	a.mu.Unlock()
 	switch ep {
 	case EndpointNumbers:
 		return a.pageBody(numbers, page, size)
+	case EndpointAgents:
+		return a.pageBody(agents, page, size)
 	case EndpointUsage:
 		return usage
 	}

@@ -42,6 +42,12 @@ type Call struct {
 	// Connection, when set, is served embedded as
 	// telephony_account_connection, credentials included.
 	Connection *Connection
+	// Agent is served as agent, an agent's id; "" serves AgentID(1).
+	Agent string
+	// HumanDetection is served as human_detection_result; "" serves
+	// "human" unless NullHumanDetection asks for null.
+	HumanDetection     string
+	NullHumanDetection bool
 	// Raw, when set, is served verbatim as the item.
 	Raw json.RawMessage
 }
@@ -229,10 +235,19 @@ func (c Call) encode(def TimeFormat) json.RawMessage {
 		"telephony_metadata": map[string]any{"type": "telephony_metadata_twilio", "call_sid": "CA" + c.ID,
 			"call_status": "completed"},
 		"start_time": nil, "end_time": nil, "to_number": c.ToNumber, "from_number": c.FromNumber,
-		"agent": ID("a", 1), "telephony_provider": "twilio", "agent_phone_number": c.FromNumber,
+		"agent": AgentID(1), "telephony_provider": "twilio", "agent_phone_number": c.FromNumber,
 		"hipaa_compliant": false, "on_no_human_answer": "continue",
 		"context":                   map[string]string{"customer_name": "Ada", "order": "1234"},
 		"run_do_not_call_detection": false, "telephony_account_connection": nil, "telephony_params": nil,
+	}
+	if c.Agent != "" {
+		m["agent"] = c.Agent
+	}
+	switch {
+	case c.NullHumanDetection:
+		m["human_detection_result"] = nil
+	case c.HumanDetection != "":
+		m["human_detection_result"] = c.HumanDetection
 	}
 	if c.Status != "" {
 		m["status"] = c.Status
@@ -292,7 +307,9 @@ func formatTime(t time.Time, f TimeFormat) any {
 // the spec (every tenth has not started and has no start_time), carry a
 // transcript of transcriptBytes bytes and callers' numbers, the ones in
 // error an error_message, and every fourth an embedded Twilio connection
-// of conns with its credentials (when conns has one).
+// of conns with its credentials (when conns has one). They are spread over
+// a handful of agents and human detection results (see spreadOverAgents),
+// and the ended ones over durations (see lasts).
 func Calls(n int, now time.Time, spread time.Duration, transcriptBytes int, conns []Connection) []Call {
 	var twilio []Connection
 	for _, c := range conns {
@@ -328,6 +345,8 @@ func Calls(n int, now time.Time, spread time.Duration, transcriptBytes int, conn
 			conn := twilio[(i/4)%len(twilio)]
 			c.Connection = &conn
 		}
+		spreadOverAgents(&c, i)
+		lasts(&c, i)
 		calls[i] = c
 	}
 	return calls
@@ -353,13 +372,77 @@ func WithCallSecrets(calls []Call, secret string) []Call {
 		c.Transcript = "HUMAN: my card number is " + secret
 		c.FromNumber, c.ToNumber = "+1"+secret, "+44"+secret
 		c.ErrorMessage = "failed with token " + secret
-		conn := TwilioConnection(i, 1, false)
-		if c.Connection != nil {
-			conn = *c.Connection
-		}
-		conn = WithCredentials([]Connection{conn}, secret)[0]
-		c.Connection = &conn
+		c.Connection = withSecret(c.Connection, TwilioConnection(i, 1, false), secret)
 		out[i] = c
 	}
 	return out
+}
+
+// CallAgents is how many agents of Agents the calls of Calls name;
+// GoneAgent is the agent every thirteenth call names, which no agents list
+// holds (deleted since).
+const CallAgents = 5
+
+// GoneAgent is an agent id that Agents never returns.
+var GoneAgent = ID("g", 1)
+
+// spreadOverAgents gives call i of Calls its agent and human detection
+// result: agents AgentID(0) to AgentID(CallAgents-1), weighted so that
+// they rank apart (agent k takes about twice the calls of agent k+1), and
+// GoneAgent for every thirteenth; human, no_human, null and an unlisted
+// value in turn. Half the calls in error go to AgentID(3), the broken
+// agent: about half of its finished calls are errors, where the others
+// have about one in seven.
+func spreadOverAgents(c *Call, i int) {
+	// i%31 falls in [0,16) for agent 0, [16,24) agent 1, [24,28) agent 2,
+	// [28,30) agent 3, 30 agent 4.
+	k := 0
+	for _, bound := range []int{16, 24, 28, 30} {
+		if i%31 >= bound {
+			k++
+		}
+	}
+	c.Agent = AgentID(k)
+	switch {
+	case c.Status == "error" && i%20 == 3:
+		c.Agent = AgentID(3)
+	case i%13 == 12:
+		c.Agent = GoneAgent
+	}
+	switch i % 4 {
+	case 1:
+		c.HumanDetection = "no_human"
+	case 2:
+		c.NullHumanDetection = true
+	case 3:
+		if i%8 == 7 {
+			c.HumanDetection = "machine_start"
+		}
+	}
+}
+
+// callDurations are the durations lasts gives ended calls in turn: two of
+// nine are shorter than 10 seconds, one is longer than 30 minutes.
+var callDurations = []time.Duration{3 * time.Second, 8 * time.Second, 25 * time.Second, 45 * time.Second,
+	90 * time.Second, 200 * time.Second, 400 * time.Second, 900 * time.Second, 2000 * time.Second}
+
+// lasts gives ended call i of Calls its end: one of callDurations after its
+// start, and for every seventeenth an end 5 seconds before its start (a
+// duration that cannot be read). The end is served in the call's time form,
+// or, for every sixth, as an RFC 3339 string and, for the one after, in
+// milliseconds, so that start and end come in different forms.
+func lasts(c *Call, i int) {
+	if c.Status != "ended" || c.Start.IsZero() {
+		return
+	}
+	c.End = c.Start.Add(callDurations[(i*7)%len(callDurations)])
+	if i%17 == 16 {
+		c.End = c.Start.Add(-5 * time.Second)
+	}
+	switch i % 6 {
+	case 4:
+		c.EndJSON, _ = json.Marshal(formatTime(c.End, TimeRFC3339))
+	case 5:
+		c.EndJSON, _ = json.Marshal(formatTime(c.End, TimeMilliseconds))
+	}
 }

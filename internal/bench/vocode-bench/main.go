@@ -405,9 +405,7 @@ func startExporter(bin, apiURL string, c *cell) (*exporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v.collectors {
-		args = append(args, connectionsOnly...)
-	}
+	args = append(args, v.connectionsOnly...)
 	return launchExporter(bin, args, &http.Transport{DisableCompression: true})
 }
 

@@ -160,9 +160,10 @@ type variant struct {
 	name, path string
 	budget     bool
 	probe      bool
-	// collectors: the binary reads usage and numbers too, unless told not
-	// to; the bench measures the connection list, as its floors count.
-	collectors bool
+	// connectionsOnly turns off the collectors the binary has besides the
+	// connection list (usage, numbers, agents), which it runs unless told
+	// not to: the bench measures the connection list, as its floors count.
+	connectionsOnly []string
 }
 
 func newVariant(name, path string) (variant, error) {
@@ -170,16 +171,17 @@ func newVariant(name, path string) (variant, error) {
 	if err != nil {
 		return variant{}, fmt.Errorf("%s --help: %w\n%s", path, err, out)
 	}
-	return variant{name: name, path: path,
+	v := variant{name: name, path: path,
 		// Without the leading dashes: kingpin lists a bool flag as --[no-]name.
-		budget:     bytes.Contains(out, []byte("vocode.max-requests-in-flight")),
-		probe:      bytes.Contains(out, []byte("web.probe-only")),
-		collectors: bytes.Contains(out, []byte("collector.usage"))}, nil
+		budget: bytes.Contains(out, []byte("vocode.max-requests-in-flight")),
+		probe:  bytes.Contains(out, []byte("web.probe-only"))}
+	for _, c := range []string{"usage", "numbers", "agents"} {
+		if bytes.Contains(out, []byte("collector."+c+" ")) {
+			v.connectionsOnly = append(v.connectionsOnly, "--no-collector."+c)
+		}
+	}
+	return v, nil
 }
-
-// connectionsOnly turns off the collectors besides the connection list, in
-// binaries that have them.
-var connectionsOnly = []string{"--no-collector.usage", "--no-collector.numbers"}
 
 // manyRun is what one run of a row measured.
 type manyRun struct {
@@ -314,9 +316,7 @@ func runMany(r *manyRow, o manyOptions, data []vocodetest.Connection) (manyRun, 
 	if r.c.probe {
 		args = append(args, "--web.probe-only")
 	}
-	if r.v.collectors {
-		args = append(args, connectionsOnly...)
-	}
+	args = append(args, r.v.connectionsOnly...)
 	// Room for one idle connection per probe: otherwise the probes' answers
 	// would close most connections, and the bench would measure itself.
 	exp, err := launchExporter(r.v.path, args, &http.Transport{DisableCompression: true,
