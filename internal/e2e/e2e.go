@@ -159,7 +159,41 @@ func FreeAddr(t testing.TB) string {
 
 // Start runs the exporter at bin and waits until it is ready. The process is
 // stopped when the test ends.
+//
+// An address FreeAddr picked can be taken by another process before the
+// exporter binds it (the port is free only when FreeAddr looks); when the
+// exporter then exits on "address already in use", Start tries again on a
+// new address, a few times. An address the caller gave is never changed.
 func Start(t testing.TB, bin string, o Options) *Exporter {
+	t.Helper()
+	given := false
+	for _, a := range o.Args {
+		if _, ok := strings.CutPrefix(a, "--web.listen-address="); ok {
+			given = true
+		}
+	}
+	const attempts = 5
+	for i := 1; ; i++ {
+		e := start(t, bin, o, given)
+		if o.NoWait {
+			return e
+		}
+		err := e.waitReady(15 * time.Second)
+		if err == nil {
+			return e
+		}
+		if !given && i < attempts && e.exitedEarly() && strings.Contains(e.Logs(), "address already in use") {
+			t.Logf("exporter could not bind %s, taken since FreeAddr picked it; trying another address", e.Addr)
+			e.Stop()
+			continue
+		}
+		t.Fatalf("exporter not ready: %v\n%s", err, e.Logs())
+	}
+}
+
+// start runs one exporter process, on a free address unless the arguments
+// give one.
+func start(t testing.TB, bin string, o Options, given bool) *Exporter {
 	t.Helper()
 	args := o.Args
 	addr := ""
@@ -168,7 +202,7 @@ func Start(t testing.TB, bin string, o Options) *Exporter {
 			addr = v
 		}
 	}
-	if addr == "" {
+	if !given {
 		addr = FreeAddr(t)
 		args = append([]string{"--web.listen-address=" + addr}, args...)
 	}
@@ -191,12 +225,17 @@ func Start(t testing.TB, bin string, o Options) *Exporter {
 			t.Logf("exporter log:\n%s", e.Logs())
 		}
 	})
-	if !o.NoWait {
-		if err := e.waitReady(15 * time.Second); err != nil {
-			t.Fatalf("exporter not ready: %v\n%s", err, e.Logs())
-		}
-	}
 	return e
+}
+
+// exitedEarly reports whether the process has already exited.
+func (e *Exporter) exitedEarly() bool {
+	select {
+	case <-e.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 func (e *Exporter) waitReady(limit time.Duration) error {
