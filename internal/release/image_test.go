@@ -706,8 +706,8 @@ func runHardened(t *testing.T, e *engine) {
 	key := fmt.Sprintf("image-test-key-%d", time.Now().UnixNano())
 	fakeAddr := startFakeAPI(t, e, key, twilio, openai)
 
-	// Owned by root and readable by the image's group, as the Kubernetes
-	// example mounts its Secret (mode 0440, fsGroup 65532).
+	// Owned by root and readable by the image's group, as the Helm chart
+	// mounts its Secret (mode 0440, fsGroup 65532).
 	keyFile := e.path("api-key")
 	if err := os.WriteFile(keyFile, []byte(key+"\n"), 0o440); err != nil {
 		t.Fatal(err)
