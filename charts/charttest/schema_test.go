@@ -24,6 +24,7 @@ func TestValuesRefused(t *testing.T) {
 		{"account without a key", map[string]any{"accounts": []any{map[string]any{"name": "production"}}}, []string{"schema", "apiKey"}},
 		{"account name with a space", map[string]any{"accounts": []any{map[string]any{"name": "prod uction", "apiKey": key}}}, []string{"schema", "name"}},
 		{"interval not a duration", map[string]any{"apiKey": key, "serviceMonitor": map[string]any{"interval": "1 minute"}}, []string{"schema", "interval"}},
+		{"dashboard uid not a Grafana uid", map[string]any{"apiKey": key, "grafanaDashboard": map[string]any{"uid": "my dashboard"}}, []string{"schema", "uid"}},
 		{"no key at all", map[string]any{}, []string{"apiKey.existingSecret", "apiKey.value"}},
 		{"a key twice", map[string]any{"apiKey": map[string]any{"existingSecret": "a", "value": "b"}}, []string{"apiKey", "not both"}},
 		{"an account's key empty", map[string]any{"accounts": []any{map[string]any{"name": "production", "apiKey": map[string]any{"key": "k"}}}}, []string{"accounts[production].apiKey"}},
