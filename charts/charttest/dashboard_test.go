@@ -3,9 +3,11 @@ package charttest
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -85,12 +87,18 @@ func TestDashboardConfigMap(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := cm.Data["vocode.json"]
+			// The sidecar's file name: one per uid, so that two
+			// releases' dashboards are two files.
+			file := uid + ".json"
+			got, ok := cm.Data[file]
+			if !ok || len(cm.Data) != 1 {
+				t.Fatalf("the ConfigMap's entries are %v, want only %s", slices.Collect(maps.Keys(cm.Data)), file)
+			}
 			if !json.Valid([]byte(got)) {
-				t.Fatal("vocode.json is not JSON")
+				t.Fatalf("%s is not JSON", file)
 			}
 			if !bytes.Equal(bytes.TrimSpace([]byte(got)), bytes.TrimSpace(want)) {
-				t.Errorf("vocode.json (%d bytes) is not the dashboard for jobs %+v and uid %q (%d bytes)", len(got), c.jobs(), uid, len(want))
+				t.Errorf("%s (%d bytes) is not the dashboard for jobs %+v and uid %q (%d bytes)", file, len(got), c.jobs(), uid, len(want))
 			}
 			if u := dashboardUID(t, []byte(got)); u != uid {
 				t.Errorf("the dashboard's uid is %q, grafanaDashboard.uid %q", u, uid)
