@@ -30,6 +30,8 @@ func TestValuesRefused(t *testing.T) {
 		{"calls max pages negative", map[string]any{"apiKey": key, "calls": map[string]any{"maxPages": -1}}, []string{"schema", "maxPages"}},
 		{"calls by agent not a boolean", map[string]any{"apiKey": key, "calls": map[string]any{"byAgent": "yes"}}, []string{"schema", "byAgent", "boolean"}},
 		{"unknown calls setting", map[string]any{"apiKey": key, "calls": map[string]any{"max-pages": 3}}, []string{"schema", "max-pages"}},
+		{"interval units out of order", map[string]any{"apiKey": key, "probe": map[string]any{"interval": "30s1m"}}, []string{"schema", "interval"}},
+		{"scrape timeout empty", map[string]any{"apiKey": key, "serviceMonitor": map[string]any{"scrapeTimeout": ""}}, []string{"schema", "scrapeTimeout"}},
 		{"no key at all", map[string]any{}, []string{"apiKey.existingSecret", "apiKey.value"}},
 		{"a key twice", map[string]any{"apiKey": map[string]any{"existingSecret": "a", "value": "b"}}, []string{"apiKey", "not both"}},
 		{"an account's key empty", map[string]any{"accounts": []any{map[string]any{"name": "production", "apiKey": map[string]any{"key": "k"}}}}, []string{"accounts[production].apiKey"}},
