@@ -3,9 +3,11 @@ package charttest
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -21,7 +23,7 @@ var grafanaVariable = regexp.MustCompile(`\$\{?\w+\}?`)
 // their selector refers to read as any value.
 func dashboardVariables(t *testing.T, jobs Jobs) []variable {
 	t.Helper()
-	b, err := Dashboard(jobs)
+	b, err := Dashboard(jobs, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +62,7 @@ func dashboardVariables(t *testing.T, jobs Jobs) []variable {
 // the chart's jobs, labelled for the Grafana sidecar.
 func TestDashboardConfigMap(t *testing.T) {
 	seen := 0
+	uids := map[string][]string{} // ci cases by the uid of their dashboard
 	for _, c := range ciCases(t) {
 		if !c.enabled("grafanaDashboard") {
 			continue
@@ -79,28 +82,66 @@ func TestDashboardConfigMap(t *testing.T) {
 			if cm.Labels["grafana_dashboard"] != "1" {
 				t.Errorf("labels %v lack grafana_dashboard: \"1\", which kube-prometheus-stack's sidecar watches", cm.Labels)
 			}
-			want, err := Dashboard(c.jobs())
+			uid, _ := c.value("grafanaDashboard.uid").(string)
+			want, err := Dashboard(c.jobs(), uid)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := cm.Data["vocode.json"]
+			// The sidecar's file name: one per uid, so that two
+			// releases' dashboards are two files.
+			file := uid + ".json"
+			got, ok := cm.Data[file]
+			if !ok || len(cm.Data) != 1 {
+				t.Fatalf("the ConfigMap's entries are %v, want only %s", slices.Collect(maps.Keys(cm.Data)), file)
+			}
 			if !json.Valid([]byte(got)) {
-				t.Fatal("vocode.json is not JSON")
+				t.Fatalf("%s is not JSON", file)
 			}
 			if !bytes.Equal(bytes.TrimSpace([]byte(got)), bytes.TrimSpace(want)) {
-				t.Errorf("vocode.json (%d bytes) is not the dashboard for jobs %+v (%d bytes)", len(got), c.jobs(), len(want))
+				t.Errorf("%s (%d bytes) is not the dashboard for jobs %+v and uid %q (%d bytes)", file, len(got), c.jobs(), uid, len(want))
 			}
+			if u := dashboardUID(t, []byte(got)); u != uid {
+				t.Errorf("the dashboard's uid is %q, grafanaDashboard.uid %q", u, uid)
+			}
+			uids[uid] = append(uids[uid], c.name)
 		})
 	}
 	if seen == 0 {
 		t.Error("no ci values turn the dashboard on")
 	}
-	// With the default jobs, the dashboard is the one dashboards/ ships.
+	// Two releases ship the dashboard to one Grafana in the ci cases (the
+	// probe and calls ones): with uids of their own, not one replacing
+	// the other.
+	if len(uids) < 2 {
+		t.Errorf("every ci case that ships the dashboard gives it one uid (%v): none shows grafanaDashboard.uid set", uids)
+	}
+	// With the default jobs, the dashboard is the one dashboards/ ships,
+	// and the chart's default uid is the mixin's.
 	want, err := os.ReadFile(filepath.Join(root, DashboardSource))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := Dashboard(DefaultJobs); err != nil || !bytes.Equal(got, want) {
+	if got, err := Dashboard(DefaultJobs, ""); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("the mixin's dashboard for the default jobs is not %s (%v)", DashboardSource, err)
 	}
+	defaults, err := ReadValues(filepath.Join(chartDir, "values.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gd, _ := defaults["grafanaDashboard"].(map[string]any)
+	if u, mixinUID := gd["uid"], dashboardUID(t, want); u != mixinUID {
+		t.Errorf("values.yaml's grafanaDashboard.uid is %v, the mixin's dashboard's %q", u, mixinUID)
+	}
+}
+
+// dashboardUID is the uid of a dashboard's JSON.
+func dashboardUID(t *testing.T, b []byte) string {
+	t.Helper()
+	var d struct {
+		UID string `json:"uid"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	return d.UID
 }

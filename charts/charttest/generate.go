@@ -25,6 +25,11 @@ type Jobs struct {
 // Prometheus' and Grafana's).
 var SentinelJobs = Jobs{Accounts: "__VOCODE_JOB__", Exporter: "__VOCODE_EXPORTER_JOB__"}
 
+// SentinelDashboardUID is the uid files/vocode.json holds in place of the
+// dashboard's: the template replaces it with grafanaDashboard.uid, so that
+// two releases can ship the dashboard to one Grafana under uids of their own.
+const SentinelDashboardUID = "__VOCODE_DASHBOARD_UID__"
+
 // DefaultJobs are the jobs of the mixin's default selectors, with which
 // alerts/ and dashboards/ are rendered, and of the chart's default values.
 var DefaultJobs = Jobs{Accounts: "vocode", Exporter: "vocode_exporter"}
@@ -41,15 +46,20 @@ const (
 )
 
 // config is the mixin's _config for jobs: the selectors of the account
-// series and of the exporter's own.
-func (j Jobs) config() string {
-	return fmt.Sprintf(`{vocodeSelector: 'job="%s"', vocodeExporterSelector: 'job=~"%s|%s"'}`, j.Accounts, j.Accounts, j.Exporter)
+// series and of the exporter's own, and the dashboard's uid unless it is ""
+// (the mixin's default).
+func (j Jobs) config(uid string) string {
+	c := fmt.Sprintf(`vocodeSelector: 'job="%s"', vocodeExporterSelector: 'job=~"%s|%s"'`, j.Accounts, j.Accounts, j.Exporter)
+	if uid != "" {
+		c += fmt.Sprintf(`, dashboardUid: '%s'`, uid)
+	}
+	return "{" + c + "}"
 }
 
-// render renders the mixin (mixin/) with the selectors of jobs and returns
-// the file of that name.
-func render(jobs Jobs, name string) ([]byte, error) {
-	files, err := mixin.Render(jobs.config())
+// render renders the mixin (mixin/) with the selectors of jobs and the
+// dashboard's uid, and returns the file of that name.
+func render(jobs Jobs, uid, name string) ([]byte, error) {
+	files, err := mixin.Render(jobs.config(uid))
 	if err != nil {
 		return nil, err
 	}
@@ -61,10 +71,11 @@ func render(jobs Jobs, name string) ([]byte, error) {
 }
 
 // Rules is the mixin's rule file (groups: ...) with its selectors set for jobs.
-func Rules(jobs Jobs) ([]byte, error) { return render(jobs, mixin.RulesFile) }
+func Rules(jobs Jobs) ([]byte, error) { return render(jobs, "", mixin.RulesFile) }
 
-// Dashboard is the mixin's dashboard with its selectors set for jobs.
-func Dashboard(jobs Jobs) ([]byte, error) { return render(jobs, "vocode.json") }
+// Dashboard is the mixin's dashboard with its selectors set for jobs and
+// the uid uid ("": the mixin's default).
+func Dashboard(jobs Jobs, uid string) ([]byte, error) { return render(jobs, uid, "vocode.json") }
 
 // generatedHeader heads files/vocode.rules.yaml.
 const generatedHeader = "# Written by `make generate` from mixin/, with stand-in job\n" +
@@ -78,7 +89,7 @@ func ChartFiles() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	dashboard, err := Dashboard(SentinelJobs)
+	dashboard, err := Dashboard(SentinelJobs, SentinelDashboardUID)
 	if err != nil {
 		return nil, err
 	}

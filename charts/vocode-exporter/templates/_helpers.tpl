@@ -143,3 +143,26 @@ template engine, whose {{ }} are Prometheus' and Grafana's too.
 {{- $root := index . 0 }}
 {{- index . 1 | replace "__VOCODE_EXPORTER_JOB__" $root.Values.jobs.exporter | replace "__VOCODE_JOB__" $root.Values.jobs.accounts }}
 {{- end }}
+
+{{/* A duration of the schema's form (1m30s, 500ms) in milliseconds. */}}
+{{- define "vocode-exporter.durationMs" -}}
+{{- $units := dict "ms" 1 "s" 1000 "m" 60000 "h" 3600000 }}
+{{- $ms := 0 }}
+{{- range regexFindAll "[0-9]+(ms|s|m|h)" . -1 }}
+{{- $ms = add $ms (mul (regexFind "^[0-9]+" . | atoi) (get $units (regexReplaceAll "^[0-9]+" . ""))) }}
+{{- end }}
+{{- $ms }}
+{{- end }}
+
+{{/*
+Fails unless a scrape object's scrapeTimeout is below its interval: (list
+"serviceMonitor" .Values.serviceMonitor). Each scrape walks the API, and
+must end before the next one starts.
+*/}}
+{{- define "vocode-exporter.checkScrapeTimeout" -}}
+{{- $name := index . 0 }}
+{{- $v := index . 1 }}
+{{- if ge (include "vocode-exporter.durationMs" $v.scrapeTimeout | atoi) (include "vocode-exporter.durationMs" $v.interval | atoi) }}
+{{- fail (printf "%s.scrapeTimeout (%s) must be below %s.interval (%s): each scrape walks the Vocode API and must end before the next one starts" $name $v.scrapeTimeout $name $v.interval) }}
+{{- end }}
+{{- end }}
