@@ -93,8 +93,8 @@ var selectorCases = []selectorCase{
 // TestSelectorsReachEveryExpression parses every expression the mixin
 // renders (recording rules, alerts, panel queries, variable queries) and
 // fails for each selector of a vocode_ series or `up` that lacks the
-// configured selector's matchers: vocodeSelector for the account series,
-// vocodeExporterSelector for `up` and vocode_exporter_ (`up` may carry
+// configured selector's matchers: vocodeSelector for the account series
+// and the recorded series (names with a colon), vocodeExporterSelector for `up` and vocode_exporter_ (`up` may carry
 // vocodeSelector instead: VocodeExporterDown's absent() does). With
 // showMultiCluster, every `by` and `on` of the rules keeps the cluster
 // label and every dashboard query filters on the cluster variable.
@@ -211,7 +211,9 @@ func checkSelector(t *testing.T, where string, vs *parser.VectorSelector, vocode
 		if !hasMatchers(vs, exporter) {
 			t.Errorf("%s: %s lacks vocodeExporterSelector %v", where, vs, exporter)
 		}
-	case strings.HasPrefix(vs.Name, "vocode_"):
+	case strings.HasPrefix(vs.Name, "vocode_"), strings.Contains(vs.Name, ":"):
+		// A recorded series holds the series of every rule set that records
+		// its name: another team's rendering records the same names.
 		if !hasMatchers(vs, vocode) {
 			t.Errorf("%s: %s lacks vocodeSelector %v", where, vs, vocode)
 		}
@@ -240,19 +242,51 @@ func TestCallErrorThresholdMoves(t *testing.T) {
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			r := renderMixin(t, tc.config)
-			test, err := os.ReadFile(filepath.Join("testdata", tc.fixture))
-			if err != nil {
-				t.Fatal(err)
-			}
-			// promtool finds the rule file relative to the test file.
-			path := filepath.Join(filepath.Dir(r.rulesFile), tc.fixture)
-			if err := os.WriteFile(path, test, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput()
-			if err != nil {
-				t.Errorf("promtool test rules %s: %v\n%s", tc.fixture, err, out)
-			}
+			runPromtoolTest(t, promtool, filepath.Dir(r.rulesFile), tc.fixture)
 		})
+	}
+}
+
+// TestTwoTeams loads two renderings into one promtool run, as two teams'
+// rules in one Prometheus: their selectors differ only in a namespace, and
+// team a's alerts must stay quiet for team b's failing account
+// (testdata/two_teams_test.yml). The recording rules of both write series
+// of the same names, so it fails when an alert or a recording rule reads a
+// recorded series without the selector, or a recording rule drops the
+// selector's labels.
+func TestTwoTeams(t *testing.T) {
+	promtool := e2e.RequireTool(t, "promtool")
+	dir := t.TempDir()
+	for file, config := range map[string]string{
+		"a.rules.yml": `{vocodeSelector: 'job="vocode", namespace="team-a"', vocodeExporterSelector: 'job="vocode", namespace="team-a"'}`,
+		"b.rules.yml": `{vocodeSelector: 'job="vocode", namespace="team-b"', vocodeExporterSelector: 'job="vocode", namespace="team-b"'}`,
+	} {
+		rules, err := os.ReadFile(renderMixin(t, config).rulesFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, file), rules, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runPromtoolTest(t, promtool, dir, "two_teams_test.yml")
+}
+
+// runPromtoolTest copies testdata/fixture into dir, beside the rule files
+// it names, and runs promtool test rules on it.
+func runPromtoolTest(t *testing.T, promtool, dir, fixture string) {
+	t.Helper()
+	test, err := os.ReadFile(filepath.Join("testdata", fixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// promtool finds the rule files relative to the test file.
+	path := filepath.Join(dir, fixture)
+	if err := os.WriteFile(path, test, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool test rules %s: %v\n%s", fixture, err, out)
 	}
 }

@@ -139,7 +139,7 @@ local text = import '../lib/text.libsonnet';
             'warning',
             c.apiErrorsHighFor,
             |||
-              account:vocode_api_requests_non_2xx:ratio_rate5m > %(apiErrorShareThreshold)s
+              account:vocode_api_requests_non_2xx:ratio_rate5m{%(vocode)s} > %(apiErrorShareThreshold)s
             |||,
             'Many Vocode API requests get no 2xx answer.',
             |||
@@ -154,9 +154,9 @@ local text = import '../lib/text.libsonnet';
             'warning',
             c.apiRateLimitedFor,
             |||
-              account_code:vocode_api_requests:rate5m{code="429"}
+              account_code:vocode_api_requests:rate5m{%(vocode)s, code="429"}
               / ignoring (code)
-              account:vocode_api_requests:rate5m
+              account:vocode_api_requests:rate5m{%(vocode)s}
               > 0
             |||,
             'The Vocode API keeps answering 429 Too Many Requests.',
@@ -172,7 +172,7 @@ local text = import '../lib/text.libsonnet';
             'warning',
             c.apiLatencyHighFor,
             |||
-              account:vocode_api_request_duration_seconds:p95_rate5m > %(apiLatencyP95Threshold)s
+              account:vocode_api_request_duration_seconds:p95_rate5m{%(vocode)s} > %(apiLatencyP95Threshold)s
             |||,
             'Vocode API requests are slow.',
             |||
