@@ -290,3 +290,17 @@ func runPromtoolTest(t *testing.T, promtool, dir, fixture string) {
 		t.Errorf("promtool test rules %s: %v\n%s", fixture, err, out)
 	}
 }
+
+// operatorProbeConfig is mixin/README.md's Prometheus Operator example for
+// probe mode: the two selectors select different jobs.
+const operatorProbeConfig = `{vocodeSelector: 'job="vocode-accounts"',
+	vocodeExporterSelector: 'job="vocode-exporter", namespace="monitoring"'}`
+
+// TestProbeDown: with operatorProbeConfig, a probe that fails while the
+// exporter is up fires VocodeExporterDown for that account's target
+// (testdata/probe_down_test.yml).
+func TestProbeDown(t *testing.T) {
+	promtool := e2e.RequireTool(t, "promtool")
+	r := renderMixin(t, operatorProbeConfig)
+	runPromtoolTest(t, promtool, filepath.Dir(r.rulesFile), "probe_down_test.yml")
+}

@@ -451,13 +451,20 @@ local text = import '../lib/text.libsonnet';
           // must exist: the exporter itself with /metrics, or one /probe
           // target per account in probe mode. absent() keeps only the
           // selector's equality matchers as labels, and sees every cluster
-          // at once.
+          // at once. up{vocodeSelector} == 0 is a probe that fails: its
+          // account exports no vocode_up, so VocodeScrapeFailing cannot
+          // tell, and in probe mode vocodeExporterSelector need not select
+          // the probe job. This alert rather than one of its own, because a
+          // failing probe is a failing scrape of the exporter and its
+          // runbook tells the cases apart.
           alert(
             'VocodeExporterDown',
             'critical',
             c.exporterDownFor,
             |||
               up{%(exporter)s} == 0
+              or
+              up{%(vocode)s} == 0
               or
               absent(up{%(vocode)s})
             |||,
