@@ -95,7 +95,8 @@ var selectorCases = []selectorCase{
 // fails for each selector of a vocode_ series or `up` that lacks the
 // configured selector's matchers: vocodeSelector for the account series
 // and the recorded series (names with a colon), vocodeExporterSelector for `up` and vocode_exporter_ (`up` may carry
-// vocodeSelector instead: VocodeExporterDown's absent() does). With
+// vocodeSelector instead: VocodeExporterDown's absent() does; so may
+// ALERTS, which holds the alerts of both). With
 // showMultiCluster, every `by` and `on` of the rules keeps the cluster
 // label and every dashboard query filters on the cluster variable.
 func TestSelectorsReachEveryExpression(t *testing.T) {
@@ -203,6 +204,11 @@ func hasMatchers(vs *parser.VectorSelector, want []*labels.Matcher) bool {
 func checkSelector(t *testing.T, where string, vs *parser.VectorSelector, vocode, exporter []*labels.Matcher) {
 	t.Helper()
 	switch {
+	case vs.Name == "ALERTS":
+		// Another team's rules write ALERTS too.
+		if !hasMatchers(vs, exporter) && !hasMatchers(vs, vocode) {
+			t.Errorf("%s: %s has neither vocodeExporterSelector %v nor vocodeSelector %v", where, vs, exporter, vocode)
+		}
 	case vs.Name == "up":
 		if !hasMatchers(vs, exporter) && !hasMatchers(vs, vocode) {
 			t.Errorf("%s: %s has neither vocodeExporterSelector %v nor vocodeSelector %v", where, vs, exporter, vocode)
@@ -253,33 +259,47 @@ func TestCallErrorThresholdMoves(t *testing.T) {
 // (testdata/two_teams_test.yml). The recording rules of both write series
 // of the same names, so it fails when an alert or a recording rule reads a
 // recorded series without the selector, or a recording rule drops the
-// selector's labels.
+// selector's labels. Each team's dashboard alerts panel, with every
+// variable on All, is queried there too: a's shows none of b's alerts.
 func TestTwoTeams(t *testing.T) {
 	promtool := e2e.RequireTool(t, "promtool")
 	dir := t.TempDir()
-	for file, config := range map[string]string{
-		"a.rules.yml": `{vocodeSelector: 'job="vocode", namespace="team-a"', vocodeExporterSelector: 'job="vocode", namespace="team-a"'}`,
-		"b.rules.yml": `{vocodeSelector: 'job="vocode", namespace="team-b"', vocodeExporterSelector: 'job="vocode", namespace="team-b"'}`,
-	} {
-		rules, err := os.ReadFile(renderMixin(t, config).rulesFile)
+	var replace []string
+	for _, team := range []string{"a", "b"} {
+		sel := fmt.Sprintf(`'job="vocode", namespace="team-%s"'`, team)
+		r := renderMixin(t, fmt.Sprintf(`{vocodeSelector: %s, vocodeExporterSelector: %s}`, sel, sel))
+		rules, err := os.ReadFile(r.rulesFile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, file), rules, 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, team+".rules.yml"), rules, 0o600); err != nil {
 			t.Fatal(err)
 		}
+		panel := ""
+		for _, q := range r.dashboard.Queries() {
+			if strings.Contains(q.Expr, "ALERTS") {
+				panel = mustInterpolate(t, q.Expr, map[string]string{"job": ".*", "instance": ".*", "account": ".*"})
+			}
+		}
+		if panel == "" {
+			t.Fatal("the dashboard has no query of ALERTS")
+		}
+		// YAML's single quotes hold it as it is (the panel has none).
+		replace = append(replace, "ALERTS_PANEL_"+strings.ToUpper(team), "'"+panel+"'")
 	}
-	runPromtoolTest(t, promtool, dir, "two_teams_test.yml")
+	runPromtoolTest(t, promtool, dir, "two_teams_test.yml", replace...)
 }
 
 // runPromtoolTest copies testdata/fixture into dir, beside the rule files
 // it names, and runs promtool test rules on it.
-func runPromtoolTest(t *testing.T, promtool, dir, fixture string) {
+// Each pair of replace (old, new) is replaced in the fixture first.
+func runPromtoolTest(t *testing.T, promtool, dir, fixture string, replace ...string) {
 	t.Helper()
 	test, err := os.ReadFile(filepath.Join("testdata", fixture))
 	if err != nil {
 		t.Fatal(err)
 	}
+	test = []byte(strings.NewReplacer(replace...).Replace(string(test)))
 	// promtool finds the rule files relative to the test file.
 	path := filepath.Join(dir, fixture)
 	if err := os.WriteFile(path, test, 0o600); err != nil {
