@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 //
 //   - every dashboard panel returns data, and the cluster variable lists
 //     the cluster;
-//   - VocodeExporterDown fires for the voc-self target that is down, not
-//     for other-team's;
+//   - VocodeExporterDown fires for the voc-self target that is down and for
+//     the probe of ghost, an account the exporter does not have (its
+//     voc-accounts target is down, the exporter up), not for other-team's;
 //   - no alert fires for other-team's accounts, though its series would
 //     fire them;
 //   - VocodeCallErrorsHigh, which fires for prod's 14% error share with the
@@ -39,7 +41,9 @@ func TestEndToEndCustomConfig(t *testing.T) {
 	theirs := startExporter(t)
 	oursDown, theirsDown := e2e.FreeAddr(t), e2e.FreeAddr(t)
 	sdFile := filepath.Join(t.TempDir(), "accounts.json")
-	sd := jsonString([]map[string]any{{"targets": accountNames(), "labels": map[string]string{"cluster": "east"}}})
+	// ghost is a probe of an account the exporter does not have: its
+	// target is down while the exporter is up.
+	sd := jsonString([]map[string]any{{"targets": append(accountNames(), "ghost"), "labels": map[string]string{"cluster": "east"}}})
 	if err := os.WriteFile(sdFile, []byte(sd), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +79,7 @@ func TestEndToEndCustomConfig(t *testing.T) {
 	want := accountAlerts()
 	want["VocodeCallErrorsHigh"] = nil // prod's 14% is below callErrorShareThreshold 0.5
 	checkAlerts(ctx, t, prom, "account", want)
-	checkAlerts(ctx, t, prom, "instance", map[string][]string{"VocodeExporterDown": {oursDown}})
+	checkAlerts(ctx, t, prom, "instance", map[string][]string{"VocodeExporterDown": slices.Sorted(slices.Values([]string{oursDown, "ghost"}))})
 	// Every alert is ours, and keeps the cluster.
 	for _, q := range []string{`ALERTS{job!~"voc-accounts|voc-self"}`, `ALERTS{cluster!="east"}`} {
 		if err := prom.expectCount(ctx, q, 0); err != nil {

@@ -93,9 +93,10 @@ var selectorCases = []selectorCase{
 // TestSelectorsReachEveryExpression parses every expression the mixin
 // renders (recording rules, alerts, panel queries, variable queries) and
 // fails for each selector of a vocode_ series or `up` that lacks the
-// configured selector's matchers: vocodeSelector for the account series,
-// vocodeExporterSelector for `up` and vocode_exporter_ (`up` may carry
-// vocodeSelector instead: VocodeExporterDown's absent() does). With
+// configured selector's matchers: vocodeSelector for the account series
+// and the recorded series (names with a colon), vocodeExporterSelector for `up` and vocode_exporter_ (`up` may carry
+// vocodeSelector instead: VocodeExporterDown's absent() does; so may
+// ALERTS, which holds the alerts of both). With
 // showMultiCluster, every `by` and `on` of the rules keeps the cluster
 // label and every dashboard query filters on the cluster variable.
 func TestSelectorsReachEveryExpression(t *testing.T) {
@@ -203,6 +204,11 @@ func hasMatchers(vs *parser.VectorSelector, want []*labels.Matcher) bool {
 func checkSelector(t *testing.T, where string, vs *parser.VectorSelector, vocode, exporter []*labels.Matcher) {
 	t.Helper()
 	switch {
+	case vs.Name == "ALERTS":
+		// Another team's rules write ALERTS too.
+		if !hasMatchers(vs, exporter) && !hasMatchers(vs, vocode) {
+			t.Errorf("%s: %s has neither vocodeExporterSelector %v nor vocodeSelector %v", where, vs, exporter, vocode)
+		}
 	case vs.Name == "up":
 		if !hasMatchers(vs, exporter) && !hasMatchers(vs, vocode) {
 			t.Errorf("%s: %s has neither vocodeExporterSelector %v nor vocodeSelector %v", where, vs, exporter, vocode)
@@ -211,7 +217,9 @@ func checkSelector(t *testing.T, where string, vs *parser.VectorSelector, vocode
 		if !hasMatchers(vs, exporter) {
 			t.Errorf("%s: %s lacks vocodeExporterSelector %v", where, vs, exporter)
 		}
-	case strings.HasPrefix(vs.Name, "vocode_"):
+	case strings.HasPrefix(vs.Name, "vocode_"), strings.Contains(vs.Name, ":"):
+		// A recorded series holds the series of every rule set that records
+		// its name: another team's rendering records the same names.
 		if !hasMatchers(vs, vocode) {
 			t.Errorf("%s: %s lacks vocodeSelector %v", where, vs, vocode)
 		}
@@ -240,19 +248,79 @@ func TestCallErrorThresholdMoves(t *testing.T) {
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
 			r := renderMixin(t, tc.config)
-			test, err := os.ReadFile(filepath.Join("testdata", tc.fixture))
-			if err != nil {
-				t.Fatal(err)
-			}
-			// promtool finds the rule file relative to the test file.
-			path := filepath.Join(filepath.Dir(r.rulesFile), tc.fixture)
-			if err := os.WriteFile(path, test, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput()
-			if err != nil {
-				t.Errorf("promtool test rules %s: %v\n%s", tc.fixture, err, out)
-			}
+			runPromtoolTest(t, promtool, filepath.Dir(r.rulesFile), tc.fixture)
 		})
 	}
+}
+
+// TestTwoTeams loads two renderings into one promtool run, as two teams'
+// rules in one Prometheus: their selectors differ only in a namespace, and
+// team a's alerts must stay quiet for team b's failing account
+// (testdata/two_teams_test.yml). The recording rules of both write series
+// of the same names, so it fails when an alert or a recording rule reads a
+// recorded series without the selector, or a recording rule drops the
+// selector's labels. Each team's dashboard alerts panel, with every
+// variable on All, is queried there too: a's shows none of b's alerts.
+func TestTwoTeams(t *testing.T) {
+	promtool := e2e.RequireTool(t, "promtool")
+	dir := t.TempDir()
+	var replace []string
+	for _, team := range []string{"a", "b"} {
+		sel := fmt.Sprintf(`'job="vocode", namespace="team-%s"'`, team)
+		r := renderMixin(t, fmt.Sprintf(`{vocodeSelector: %s, vocodeExporterSelector: %s}`, sel, sel))
+		rules, err := os.ReadFile(r.rulesFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, team+".rules.yml"), rules, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		panel := ""
+		for _, q := range r.dashboard.Queries() {
+			if strings.Contains(q.Expr, "ALERTS") {
+				panel = mustInterpolate(t, q.Expr, map[string]string{"job": ".*", "instance": ".*", "account": ".*"})
+			}
+		}
+		if panel == "" {
+			t.Fatal("the dashboard has no query of ALERTS")
+		}
+		// YAML's single quotes hold it as it is (the panel has none).
+		replace = append(replace, "ALERTS_PANEL_"+strings.ToUpper(team), "'"+panel+"'")
+	}
+	runPromtoolTest(t, promtool, dir, "two_teams_test.yml", replace...)
+}
+
+// runPromtoolTest copies testdata/fixture into dir, beside the rule files
+// it names, and runs promtool test rules on it.
+// Each pair of replace (old, new) is replaced in the fixture first.
+func runPromtoolTest(t *testing.T, promtool, dir, fixture string, replace ...string) {
+	t.Helper()
+	test, err := os.ReadFile(filepath.Join("testdata", fixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test = []byte(strings.NewReplacer(replace...).Replace(string(test)))
+	// promtool finds the rule files relative to the test file.
+	path := filepath.Join(dir, fixture)
+	if err := os.WriteFile(path, test, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "test", "rules", path).CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool test rules %s: %v\n%s", fixture, err, out)
+	}
+}
+
+// operatorProbeConfig is mixin/README.md's Prometheus Operator example for
+// probe mode: the two selectors select different jobs.
+const operatorProbeConfig = `{vocodeSelector: 'job="vocode-accounts"',
+	vocodeExporterSelector: 'job="vocode-exporter", namespace="monitoring"'}`
+
+// TestProbeDown: with operatorProbeConfig, a probe that fails while the
+// exporter is up fires VocodeExporterDown for that account's target
+// (testdata/probe_down_test.yml).
+func TestProbeDown(t *testing.T) {
+	promtool := e2e.RequireTool(t, "promtool")
+	r := renderMixin(t, operatorProbeConfig)
+	runPromtoolTest(t, promtool, filepath.Dir(r.rulesFile), "probe_down_test.yml")
 }

@@ -1,7 +1,9 @@
 package release
 
 import (
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,9 +65,11 @@ func TestLicense(t *testing.T) {
 // 1.09x, 29.8-33.5 MiB.
 var figure = regexp.MustCompile(`\d[\d,.]*(?:-\d[\d,.]*)? ?(?:ms|s|x|MiB|KiB)\b`)
 
-// The README's performance table repeats figures of docs/performance.md:
-// a headline that nobody measured, or one left behind when the document
-// was rerun, fails here.
+// The README's performance table repeats figures of docs/performance.md,
+// and each row names, in quotes, the part of the document they come from:
+// a section (its "## " heading) or a paragraph (its bold opening). A
+// headline that nobody measured, one left behind when the document was
+// rerun, or one taken from another row of the document fails here.
 func TestPerformanceHeadline(t *testing.T) {
 	readme := readRepoFile(t, "README.md")
 	docs := readRepoFile(t, "docs/performance.md")
@@ -76,19 +80,61 @@ func TestPerformanceHeadline(t *testing.T) {
 	section, _, _ = strings.Cut(section, "\n## ")
 	checked := 0
 	for _, line := range strings.Split(section, "\n") {
-		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| case ") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| case ") || strings.HasPrefix(line, "| --- ") {
 			continue
 		}
 		cells := strings.Split(line, " | ")
 		measured := cells[len(cells)-1]
-		for _, f := range figure.FindAllString(measured, -1) {
+		src := docsSource.FindStringSubmatch(measured)
+		if src == nil {
+			t.Errorf("README.md's performance row %q names no part of docs/performance.md (docs/performance.md (\"...\"))", cells[0])
+			continue
+		}
+		part, err := docsPart(docs, src[1])
+		if err != nil {
+			t.Errorf("README.md's performance row %q: %v", cells[0], err)
+			continue
+		}
+		// The row's figures, outside its code spans (a command's --latency
+		// 20ms is no result), must be figures of the part in the same
+		// order: a 1.09x of another case in the same paragraph does not
+		// stand in for this one's.
+		got := figure.FindAllString(codeSpan.ReplaceAllString(measured, ""), -1)
+		have := figure.FindAllString(part, -1)
+		i := 0
+		for k, f := range got {
 			checked++
-			if !strings.Contains(docs, f) {
-				t.Errorf("README.md's performance row %q gives %q, which docs/performance.md does not", cells[0], f)
+			j := slices.Index(have[i:], f)
+			if j < 0 {
+				t.Errorf("README.md's performance row %q gives %q, which docs/performance.md's %q does not have after the figures %q", cells[0], f, src[1], got[:k])
+				break
 			}
+			i += j + 1
 		}
 	}
 	if checked == 0 {
 		t.Error("README.md's performance table gives no figures")
 	}
+}
+
+// docsSource is how a README performance row names its source:
+// docs/performance.md ("Rerun on the final tree") or
+// docs/performance.md, "Rerun on the final tree".
+var codeSpan = regexp.MustCompile("`[^`]*`")
+
+var docsSource = regexp.MustCompile(`docs/performance\.md,? \(?"([^"]+)"`)
+
+// docsPart returns the section of docs whose "## " heading is name, up to
+// the next heading of that level, or the paragraph that opens with
+// **name**, up to the blank line after it.
+func docsPart(docs, name string) (string, error) {
+	if _, rest, ok := strings.Cut(docs, "\n## "+name+"\n"); ok {
+		part, _, _ := strings.Cut(rest, "\n## ")
+		return part, nil
+	}
+	if _, rest, ok := strings.Cut(docs, "\n**"+name+"**"); ok {
+		part, _, _ := strings.Cut(rest, "\n\n")
+		return part, nil
+	}
+	return "", fmt.Errorf("docs/performance.md has no section or paragraph %q", name)
 }

@@ -19,8 +19,15 @@
       exporter: std.join(', ', [config.vocodeExporterSelector] + clusterFilter),
       // Alerts keep the cluster label of their series; the exporter-down
       // alert of a vanished target has none, and shows in every cluster.
-      alertsCluster:
-        if config.showMultiCluster then ', %s=~"$cluster|"' % config.clusterLabel else '',
+      local alertsCluster =
+        if config.showMultiCluster then ['%s=~"$cluster|"' % config.clusterLabel] else [],
+      // Another team's Vocode alerts are in ALERTS too: the accounts' alerts
+      // are read through vocodeSelector and the variables (an alert
+      // without instance or account, such as absent()'s, passes those),
+      // the exporter's own, which have no account label, through
+      // vocodeExporterSelector.
+      alertsAccounts: std.join(', ', [config.vocodeSelector] + alertsCluster + ['job=~"$job"', 'instance=~"$instance|"', 'account=~"$account|"']),
+      alertsExporter: std.join(', ', [config.vocodeExporterSelector] + alertsCluster),
     };
 
     local datasource = { type: 'prometheus', uid: '${datasource}' };
@@ -368,8 +375,8 @@
             percentChangeColorMode: 'standard',
           },
         },
-        panel(5, 'table', 'Firing and pending Vocode alerts', "Which Vocode alerts are pending or firing right now? Prometheus' ALERTS series for the rules in alerts/vocode.rules.yml (empty when the rules are not loaded). Alerts without an account label, such as VocodeExporterDown, are always shown.", { x: 0, y: 6, w: 24, h: 6 }, [
-          target('A', 'ALERTS{alertname=~"Vocode.+", account=~"$account|"%(alertsCluster)s}' % s, instant=true, format='table'),
+        panel(5, 'table', 'Firing and pending Vocode alerts', "Which Vocode alerts are pending or firing right now? Prometheus' ALERTS series for the rules in alerts/vocode.rules.yml (empty when the rules are not loaded), of this dashboard's jobs only: the alerts of the accounts' targets that the job, instance and account variables select, and those of the exporter's own target. Alerts without an account or instance label, such as VocodeExporterDown, are shown whatever the account and instance variables select.", { x: 0, y: 6, w: 24, h: 6 }, [
+          target('A', 'ALERTS{alertname=~"Vocode.+", %(alertsAccounts)s} or ALERTS{alertname=~"Vocode.+", account="", %(alertsExporter)s}' % s, instant=true, format='table'),
         ]) + {
           fieldConfig: {
             defaults: {

@@ -139,7 +139,7 @@ local text = import '../lib/text.libsonnet';
             'warning',
             c.apiErrorsHighFor,
             |||
-              account:vocode_api_requests_non_2xx:ratio_rate5m > %(apiErrorShareThreshold)s
+              account:vocode_api_requests_non_2xx:ratio_rate5m{%(vocode)s} > %(apiErrorShareThreshold)s
             |||,
             'Many Vocode API requests get no 2xx answer.',
             |||
@@ -154,9 +154,9 @@ local text = import '../lib/text.libsonnet';
             'warning',
             c.apiRateLimitedFor,
             |||
-              account_code:vocode_api_requests:rate5m{code="429"}
+              account_code:vocode_api_requests:rate5m{%(vocode)s, code="429"}
               / ignoring (code)
-              account:vocode_api_requests:rate5m
+              account:vocode_api_requests:rate5m{%(vocode)s}
               > 0
             |||,
             'The Vocode API keeps answering 429 Too Many Requests.',
@@ -172,7 +172,7 @@ local text = import '../lib/text.libsonnet';
             'warning',
             c.apiLatencyHighFor,
             |||
-              account:vocode_api_request_duration_seconds:p95_rate5m > %(apiLatencyP95Threshold)s
+              account:vocode_api_request_duration_seconds:p95_rate5m{%(vocode)s} > %(apiLatencyP95Threshold)s
             |||,
             'Vocode API requests are slow.',
             |||
@@ -451,13 +451,20 @@ local text = import '../lib/text.libsonnet';
           // must exist: the exporter itself with /metrics, or one /probe
           // target per account in probe mode. absent() keeps only the
           // selector's equality matchers as labels, and sees every cluster
-          // at once.
+          // at once. up{vocodeSelector} == 0 is a probe that fails: its
+          // account exports no vocode_up, so VocodeScrapeFailing cannot
+          // tell, and in probe mode vocodeExporterSelector need not select
+          // the probe job. This alert rather than one of its own, because a
+          // failing probe is a failing scrape of the exporter and its
+          // runbook tells the cases apart.
           alert(
             'VocodeExporterDown',
             'critical',
             c.exporterDownFor,
             |||
               up{%(exporter)s} == 0
+              or
+              up{%(vocode)s} == 0
               or
               absent(up{%(vocode)s})
             |||,

@@ -25,7 +25,7 @@ local selectors = import '../lib/selectors.libsonnet';
           {
             record: 'account:vocode_api_requests:rate5m',
             expr: |||
-              sum by (%(account)s) (account_code:vocode_api_requests:rate5m)
+              sum by (%(account)s) (account_code:vocode_api_requests:rate5m{%(vocode)s})
             ||| % f,
           },
           // Share of list requests without a 2xx answer. The `or ... * 0`
@@ -35,11 +35,11 @@ local selectors = import '../lib/selectors.libsonnet';
             record: 'account:vocode_api_requests_non_2xx:ratio_rate5m',
             expr: |||
               (
-                sum by (%(account)s) (account_code:vocode_api_requests:rate5m{code!~"2.."})
+                sum by (%(account)s) (account_code:vocode_api_requests:rate5m{%(vocode)s, code!~"2.."})
                 or
-                account:vocode_api_requests:rate5m * 0
+                account:vocode_api_requests:rate5m{%(vocode)s} * 0
               )
-              / account:vocode_api_requests:rate5m
+              / account:vocode_api_requests:rate5m{%(vocode)s}
             ||| % f,
           },
           // Classic histogram buckets, summed over endpoints. With native
@@ -56,8 +56,8 @@ local selectors = import '../lib/selectors.libsonnet';
           {
             record: 'account:vocode_api_request_duration_seconds:p95_rate5m',
             expr: |||
-              histogram_quantile(0.95, account_le:vocode_api_request_duration_seconds_bucket:rate5m)
-            |||,
+              histogram_quantile(0.95, account_le:vocode_api_request_duration_seconds_bucket:rate5m{%(vocode)s})
+            ||| % f,
           },
           // The calls window's ended calls by duration, with the label
           // histogram_quantile reads: vocode_calls_ended_by_duration is
@@ -76,14 +76,14 @@ local selectors = import '../lib/selectors.libsonnet';
           {
             record: 'account:vocode_calls_ended_duration_seconds:p50_window',
             expr: |||
-              histogram_quantile(0.5, account_le:vocode_calls_ended_by_duration:window)
-            |||,
+              histogram_quantile(0.5, account_le:vocode_calls_ended_by_duration:window{%(vocode)s})
+            ||| % f,
           },
           {
             record: 'account:vocode_calls_ended_duration_seconds:p90_window',
             expr: |||
-              histogram_quantile(0.9, account_le:vocode_calls_ended_by_duration:window)
-            |||,
+              histogram_quantile(0.9, account_le:vocode_calls_ended_by_duration:window{%(vocode)s})
+            ||| % f,
           },
         ],
       },
