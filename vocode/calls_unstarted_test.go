@@ -538,3 +538,60 @@ func TestCallsMissedOnce(t *testing.T) {
 		checkStats(t, st, want, since)
 	}
 }
+
+// The search's probes may land past the end of the list, where an API may
+// answer an error: as the other walks do, such an answer fails the walk
+// only when no page before it ends the list. With a total or without, for
+// blocks that end near the list's end and blocks that are the whole list;
+// but a failing first page past the block still fails the walk.
+func TestCallsSearchPastEnd(t *testing.T) {
+	since := callsNow.Add(-15 * time.Minute)
+	const size, bound = 10, 2
+	for total, name := range map[vocodetest.TotalMode]string{vocodetest.TotalNone: "no total", vocodetest.TotalExact: "exact total"} {
+		for _, tt := range []struct {
+			nulls, window int
+			failFirst     bool // the first page past the block fails too
+		}{
+			{60, 15, false}, {95, 0, false}, {100, 0, false}, {130, 5, false}, {300, 9, false},
+			{60, 15, true},
+		} {
+			t.Run(fmt.Sprintf("%s, %d not started, %d in the window, first page past them fails %v", name, tt.nulls, tt.window, tt.failFirst), func(t *testing.T) {
+				calls := append(repeatCall("n", tt.nulls, vocodetest.Call{Status: "not_started"}), windowCalls(callsNow, tt.window, 0)...)
+				s, _ := callsServer(t, calls, vocodetest.WithCallsPastEndStatus(http.StatusNotFound), vocodetest.WithTotal(total))
+				first := tt.nulls/size + 1
+				if tt.failFirst {
+					s.AddFault(vocodetest.Fault{Endpoint: vocodetest.EndpointCalls, Page: first, Status: http.StatusNotFound})
+				}
+				c := newClient(t, s, vocode.Options{PageSize: size})
+				st, err := c.Calls(context.Background(), vocode.CallsQuery{MaxUnstartedPages: bound, Now: func() time.Time { return callsNow }})
+				if tt.failFirst {
+					if vocode.ReasonOf(err) != vocode.ReasonClientError {
+						t.Fatalf("err = %v, want the failing page %d's client_error", err, first)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _, _, _ := wantStats(calls[tt.nulls:], since)
+				for _, status := range []string{"in_progress", "error", "ended"} {
+					if st.ByStatus[status] != want[status] {
+						t.Errorf("%s: %d, want %d", status, st.ByStatus[status], want[status])
+					}
+				}
+				if total == vocodetest.TotalExact {
+					// The total keeps every probe within the list.
+					lastPage := (len(calls) + size - 1) / size
+					for p, n := range s.Stats().Endpoints[vocodetest.EndpointCalls].Pages {
+						if p > lastPage && n > 0 {
+							t.Errorf("page %d past the last page %d of the total asked for %d times", p, lastPage, n)
+						}
+					}
+				}
+				if st.ByStatus["not_started"] < bound*size {
+					t.Errorf("%d not started, want at least the %d of the pages read in order", st.ByStatus["not_started"], bound*size)
+				}
+			})
+		}
+	}
+}
