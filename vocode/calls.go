@@ -347,7 +347,10 @@ func (w *callsWalk) lastOffset() int {
 // unstartedOldestFirst reads the calls without a start time of an API
 // that does not sort them first newest first: one page oldest first
 // tells whether they come first that way, and if so the walk reads them
-// there, up to MaxUnstartedPages.
+// there, up to MaxUnstartedPages. Past the bound, one more page, not
+// counted, tells whether any were left unread, as the search's first
+// probe does newest first: a block that fills the bound exactly is not
+// reported truncated.
 func (w *callsWalk) unstartedOldestFirst(ctx context.Context) error {
 	w.seen.stale = 0 // a new run of pages: the newest-first one's last says nothing of it
 	start := 0
@@ -366,12 +369,28 @@ func (w *callsWalk) unstartedOldestFirst(ctx context.Context) error {
 		if !f.unstarted() || !p.HasMore {
 			return nil
 		}
-		if n >= w.q.MaxUnstartedPages {
-			w.stats.UnstartedTruncated = true
-			return nil
-		}
 		start = s + w.size
+		if n >= w.q.MaxUnstartedPages {
+			left, err := w.unstartedAt(ctx, start)
+			w.stats.UnstartedTruncated = left
+			return err
+		}
 	}
+}
+
+// unstartedAt reports whether the call at offset off, oldest first, has
+// no start time, without counting the page it reads: its calls are left
+// unread.
+func (w *callsWalk) unstartedAt(ctx context.Context, off int) (bool, error) {
+	p, size, err := w.c.calls.shrinking(w.c, w.size, func(size int) (*CallPage, error) {
+		return w.fetchPage(ctx, off/size+1, size, false)
+	})
+	w.size = size
+	if err != nil {
+		return false, err
+	}
+	i := off % size // the call's place in its page, when the size shrank
+	return i < len(p.Items) && p.Items[i].NotStarted, nil
 }
 
 // fetch fetches the page that holds the call at offset off, newest or

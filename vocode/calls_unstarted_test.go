@@ -200,9 +200,10 @@ func TestCallsUnstartedBacklog(t *testing.T) {
 				}
 			case order.want == vocode.NullsLast:
 				// One page newest first reaches the window's start; 10
-				// pages oldest first read the calls not started.
-				if len(sent) != 11 || asc != 10 {
-					t.Errorf("%d requests, %d oldest first; want 11, 10", len(sent), asc)
+				// pages oldest first read the calls not started, and an
+				// 11th, not counted, says some were left unread.
+				if len(sent) != 12 || asc != 11 {
+					t.Errorf("%d requests, %d oldest first; want 12, 11", len(sent), asc)
 				}
 			}
 		})
@@ -599,6 +600,40 @@ func TestCallsSearchPastEnd(t *testing.T) {
 				}
 				if st.ByStatus["not_started"] < bound*size {
 					t.Errorf("%d not started, want at least the %d of the pages read in order", st.ByStatus["not_started"], bound*size)
+				}
+			})
+		}
+	}
+}
+
+// vocode_calls_unstarted_truncated means calls without a start were left
+// unread, in both orders: a block that fills the bound exactly, a multiple
+// of the page size, is read whole and not reported truncated; one call
+// more is.
+func TestCallsUnstartedTruncatedExactBound(t *testing.T) {
+	const size, bound = 10, 3
+	window := windowCalls(callsNow, 6, 20)
+	for _, order := range nullOrders {
+		for _, tt := range []struct {
+			nulls int
+			want  string // "read" (all counted, not truncated), "skipped", or "" (either, as long as the flag tells)
+		}{
+			{bound * size, "read"},
+			{bound*size - 1, "read"},
+			{bound*size + 1, ""}, // oldest first, the 31st is left; newest first, the search reads it
+			{5 * bound * size, "skipped"},
+		} {
+			t.Run(fmt.Sprintf("%s, %d not started", order.name, tt.nulls), func(t *testing.T) {
+				calls := append(repeatCall("n", tt.nulls, vocodetest.Call{Status: "not_started"}), window...)
+				s, _ := callsServer(t, calls, vocodetest.WithCallNulls(order.nulls))
+				c := newClient(t, s, vocode.Options{PageSize: size})
+				st, err := c.Calls(context.Background(), vocode.CallsQuery{MaxUnstartedPages: bound, Now: func() time.Time { return callsNow }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := st.ByStatus["not_started"]
+				if st.UnstartedTruncated != (n < tt.nulls) || (tt.want == "read" && n != tt.nulls) || (tt.want == "skipped" && n == tt.nulls) {
+					t.Errorf("unstarted truncated %v with %d of %d calls not started counted, want %q", st.UnstartedTruncated, n, tt.nulls, tt.want)
 				}
 			})
 		}
