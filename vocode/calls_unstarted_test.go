@@ -639,3 +639,30 @@ func TestCallsUnstartedTruncatedExactBound(t *testing.T) {
 		}
 	}
 }
+
+// What the docs say of skipped pages: calls that failed before they
+// started (no start, an end within the window) sort among the calls not
+// started, and those on skipped pages are not counted, in vocode_calls nor
+// by the VocodeCallsNotConnecting ratio; vocode_calls_unstarted_truncated
+// is 1 and vocode_calls_truncated stays 0, for the window's started calls
+// are all counted. Only reading the pages would count them.
+func TestCallsSkippedPagesHideFailuresWithoutStart(t *testing.T) {
+	const size, bound = 10, 2
+	since := callsNow.Add(-15 * time.Minute)
+	window := windowCalls(callsNow, 9, 20)
+	failed := repeatCall("f", 300, vocodetest.Call{Status: "error", Stage: "created", Outcome: "call_did_not_connect", End: callsNow.Add(-time.Minute)})
+	calls := append(append(repeatCall("n", bound*size, vocodetest.Call{Status: "not_started"}), failed...), window...)
+	s, _ := callsServer(t, calls)
+	c := newClient(t, s, vocode.Options{PageSize: size})
+	st, err := c.Calls(context.Background(), vocode.CallsQuery{MaxUnstartedPages: bound, Now: func() time.Time { return callsNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStarted, _, _, _ := wantStats(window, since)
+	counted := st.ByStatus["error"] - wantStarted["error"]
+	if !st.UnstartedTruncated || st.Truncated || counted <= 0 || counted >= len(failed) {
+		t.Errorf("unstarted truncated %v, truncated %v, %d of %d failed calls without a start counted; want true, false, some but not all",
+			st.UnstartedTruncated, st.Truncated, counted, len(failed))
+	}
+	t.Logf("%d of %d calls that failed before they started counted; the rest were on skipped pages", counted, len(failed))
+}
