@@ -87,7 +87,7 @@ var (
 		"Agents of the account (GET /v1/agents/list).",
 		[]string{"account"}, nil)
 	agentInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "info"),
-		"1 for each agent, with its name as the agent label (its id where the name is empty or shared with another agent) and whether it brings its own OpenAI connection, has an LLM fallback and a webhook (true or false).",
+		"1 for each agent, with its name as the agent label (replaced by its id where the name is empty, shared with another agent, or is other or unknown, the values that stand for no one agent in the per-agent calls series) and whether it brings its own OpenAI connection, has an LLM fallback and a webhook (true or false).",
 		[]string{"account", "agent", "agent_id", "llm_fallback", "own_openai_connection", "webhook"}, nil)
 
 	// The calls collector's series are gauges over a window, computed
