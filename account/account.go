@@ -56,6 +56,9 @@ type Account struct {
 	// after a success: what the log has said already.
 	lastReason map[string]vocode.Reason
 	lastWalk   *WalkStatus // the last walk that ended
+	// lastAgents is the last agents list a walk got, for
+	// Outcome.AgentNames; nil before any.
+	lastAgents *vocode.AgentList
 }
 
 // flight is one walk of an account in flight, shared by the scrapes that
@@ -199,6 +202,7 @@ func (a *Account) join() *flight {
 	deadline := time.Now().Add(a.timeout)
 	ctx, cancel := context.WithDeadline(a.ctx, deadline)
 	f := &flight{client: a.client, ctx: ctx, deadline: deadline, done: make(chan struct{})}
+	f.outcome.AgentNames = a.lastAgents // until this walk's agents are in
 	a.flight = f
 	go func() {
 		defer cancel()
@@ -264,8 +268,16 @@ func (a *Account) run(f *flight) {
 			p := timed(func() (*vocode.AgentList, error) { return f.client.WalkAgents(f.ctx) })
 			if p.Err == nil {
 				slices.SortFunc(p.Value.Agents, func(a, b vocode.Agent) int { return strings.Compare(a.ID, b.ID) })
+				a.mu.Lock()
+				a.lastAgents = p.Value
+				a.mu.Unlock()
 			}
-			f.set(func(o *Outcome) { o.Agents = p })
+			f.set(func(o *Outcome) {
+				o.Agents = p
+				if p.Err == nil {
+					o.AgentNames = p.Value
+				}
+			})
 		})
 	}
 	if a.enabled.Calls {

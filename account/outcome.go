@@ -91,6 +91,12 @@ type Outcome struct {
 	Numbers     Part[*vocode.NumberList]
 	Agents      Part[*vocode.AgentList]
 	Calls       Part[*vocode.CallStats]
+	// AgentNames is the agents list that names the per-agent calls
+	// series: this walk's when it succeeded, else the account's last one
+	// that did, so that one failed agents walk does not rename every
+	// per-agent series (names to ids) for a scrape; nil before any
+	// succeeded, or with the agents collector off (ids then).
+	AgentNames *vocode.AgentList
 }
 
 // Part is one collector's share of an outcome: its result, or why there is

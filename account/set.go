@@ -197,6 +197,7 @@ func (s *Set) newClient(a *Account, acc config.Account) (*vocode.Client, error) 
 	opts.Logger = a.logger
 	if old := a.Client(); old != nil && old.URL() == acc.URL {
 		opts.PageSize, opts.NumbersPageSize, opts.CallsPageSize = old.PageSize(), old.NumbersPageSize(), old.CallsPageSize()
+		opts.AgentsPageSize = old.AgentsPageSize()
 		opts.CallsLearned = old.CallsLearned()
 	}
 	return vocode.New(acc.URL, acc.Key(), opts)

@@ -271,3 +271,34 @@ func rotate(t *testing.T, f *fixture, a *Account, api *vocodetest.Server) {
 		t.Fatal("a new key did not make a new client")
 	}
 }
+
+// A key rotation keeps the agents list's learned page size, as it keeps the
+// other lists': the new client asks for it at once, with no 422 first.
+func TestRotationKeepsAgentsPageSize(t *testing.T) {
+	f := newFixture(t, "prod", 0, vocodetest.Dataset(1, 1),
+		vocodetest.WithAgents(vocodetest.Agents(20)), vocodetest.WithMaxPageSizeFor(vocodetest.EndpointAgents, 25))
+	both := rekeyed(t, f.api, "rotated-key")
+	f.setConfig(t, entry("prod", &vocodetest.Server{URL: both.URL, APIKey: f.api.APIKey}))
+	if err := f.accounts.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	a := f.account(t, "prod")
+	if _, err := a.Client().WalkAgents(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Client().AgentsPageSize(); got != 25 {
+		t.Fatalf("agents page size after a 422 = %d, want 25", got)
+	}
+
+	rotate(t, f, a, both)
+	if got, other := a.Client().AgentsPageSize(), a.Client().PageSize(); got != 25 || other != vocode.DefaultPageSize {
+		t.Errorf("after the rotation: agents page size %d, connections page size %d; want 25, %d", got, other, vocode.DefaultPageSize)
+	}
+	f.api.ResetStats()
+	if _, err := a.Client().WalkAgents(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.api.Stats().Endpoints[vocodetest.EndpointAgents].Requests; n != 1 {
+		t.Errorf("%d agents requests after the rotation, want 1 (no 422 on a forgotten size)", n)
+	}
+}

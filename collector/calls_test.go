@@ -74,7 +74,7 @@ vocode_calls_truncated{account="prod"} 0
 # HELP vocode_calls_undated Finished calls (error, ended) read by the calls walk whose start and end times are both null or unreadable: they cannot be placed in or out of the window and are not in vocode_calls. Not 0 means the API sends calls without times; see the runbook of VocodeCallsNotConnecting.
 # TYPE vocode_calls_undated gauge
 vocode_calls_undated{account="prod"} 1
-# HELP vocode_calls_unstarted_truncated 1 when the calls without a start time (not started yet, or failed before starting) filled more than --collector.calls.max-unstarted-pages pages: vocode_calls{status="not_started"} and vocode_calls_undated count only those read, and the walk skipped the rest to count the window's started calls in full; else 0.
+# HELP vocode_calls_unstarted_truncated 1 when calls without a start time (not started yet, or failed before starting) were left unread past --collector.calls.max-unstarted-pages pages: the walk skipped them to count the window's started calls in full, and vocode_calls, vocode_call_stage_outcomes and vocode_calls_undated count only those read. Calls on the skipped pages that failed before starting and ended within the window are missing from vocode_calls{status="error"} and the not-connecting ratio, while vocode_calls_truncated stays 0; else 0.
 # TYPE vocode_calls_unstarted_truncated gauge
 vocode_calls_unstarted_truncated{account="prod"} 0
 `), callsMetrics...)

@@ -172,11 +172,7 @@ func labelPair(name, value string) *dto.LabelPair {
 	return &dto.LabelPair{Name: &name, Value: &value}
 }
 
-// agentsOf is the agents list of this scrape, for the names of the
-// per-agent calls series; nil when the agents walk did not run or failed.
-func agentsOf(o account.Outcome) *vocode.AgentList {
-	if o.Agents.Ran && o.Agents.Err == nil {
-		return o.Agents.Value
-	}
-	return nil
-}
+// agentsOf is the agents list that names the per-agent calls series: this
+// scrape's, or the account's last one when this scrape's agents walk
+// failed; nil when none succeeded yet or the agents collector is off.
+func agentsOf(o account.Outcome) *vocode.AgentList { return o.AgentNames }

@@ -87,7 +87,7 @@ var (
 		"Agents of the account (GET /v1/agents/list).",
 		[]string{"account"}, nil)
 	agentInfoDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "agent", "info"),
-		"1 for each agent, with its name as the agent label (its id where the name is empty or shared with another agent) and whether it brings its own OpenAI connection, has an LLM fallback and a webhook (true or false).",
+		"1 for each agent, with its name as the agent label (replaced by its id where the name is empty, shared with another agent, or is other or unknown, the values that stand for no one agent in the per-agent calls series) and whether it brings its own OpenAI connection, has an LLM fallback and a webhook (true or false).",
 		[]string{"account", "agent", "agent_id", "llm_fallback", "own_openai_connection", "webhook"}, nil)
 
 	// The calls collector's series are gauges over a window, computed
@@ -112,7 +112,7 @@ var (
 		"Finished calls (error, ended) read by the calls walk whose start and end times are both null or unreadable: they cannot be placed in or out of the window and are not in vocode_calls. Not 0 means the API sends calls without times; see the runbook of VocodeCallsNotConnecting.",
 		[]string{"account"}, nil)
 	callsUnstartedTruncatedDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "calls", "unstarted_truncated"),
-		"1 when the calls without a start time (not started yet, or failed before starting) filled more than --collector.calls.max-unstarted-pages pages: vocode_calls{status=\"not_started\"} and vocode_calls_undated count only those read, and the walk skipped the rest to count the window's started calls in full; else 0.",
+		"1 when calls without a start time (not started yet, or failed before starting) were left unread past --collector.calls.max-unstarted-pages pages: the walk skipped them to count the window's started calls in full, and vocode_calls, vocode_call_stage_outcomes and vocode_calls_undated count only those read. Calls on the skipped pages that failed before starting and ended within the window are missing from vocode_calls{status=\"error\"} and the not-connecting ratio, while vocode_calls_truncated stays 0; else 0.",
 		[]string{"account"}, nil)
 	callLastStartDesc = prometheus.NewDesc(prometheus.BuildFQName(namespace, "call", "last_start_timestamp_seconds"),
 		"Unix time the newest call seen started; absent when no call seen had started.",

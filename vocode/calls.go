@@ -143,6 +143,7 @@ type callsWalk struct {
 	sortQuery bool // the requests ask for a sort
 	sorted    bool // the order seen so far is newest first
 	jumped    bool // the walk skipped pages: it cannot go on unsorted
+	total     int  // the calls an exact `total` announced newest first; 0 without one
 	seen      seenIDs
 	// last is the start of the last call read with one, in a run of
 	// consecutive pages newest first, for the order check.
@@ -258,18 +259,26 @@ func (w *callsWalk) unsorted(ctx context.Context, p *CallPage, start, n int) err
 
 // search finds the first page past the block of calls without a start
 // that the page at offset lo belongs to. It gallops (lo+1, lo+2, lo+4...
-// pages) until a page is not all such calls, then halves the gap: for a
-// block that ends d pages past lo, at most 2*ceil(log2(d))+1 requests. It
-// returns that page, already counted, its offset and facts. A page past
-// it that the search fetched is fetched again when the walk gets there:
-// calls may have arrived since, and a page kept from before them would
-// leave a gap.
+// pages, never past the last page an exact `total` announces, unless that
+// page still says has_more) until a page is not all such calls, then halves
+// the gap: for a block that ends d pages past lo, at most 2*ceil(log2(d))+1
+// requests. It returns that page, already counted, its offset and facts. A
+// page past it that the search fetched is fetched again when the walk gets
+// there: calls may have arrived since, and a page kept from before them
+// would leave a gap.
+//
+// Probes can land past the end of the list, where the API may answer
+// anything. As walkList does, a failed page fails the walk only if no page
+// before it ends the list: a probe that fails is taken as the upper end of
+// the gap, and its error is returned only if it turns out to be the first
+// page past the block.
 func (w *callsWalk) search(ctx context.Context, lo int) (*CallPage, int, pageFacts, error) {
 	w.jumped = true
 	var (
 		hi    int
 		hp    *CallPage
 		hf    pageFacts
+		hiErr error // why the page at hi failed, while hp is nil
 		step  = 1
 		from  = lo
 		nulls = 0 // pages of the block the search read
@@ -277,12 +286,15 @@ func (w *callsWalk) search(ctx context.Context, lo int) (*CallPage, int, pageFac
 	defer func() {
 		// Pages of the block neither read in order nor by the search:
 		// their calls are not counted.
-		if hi/w.size-from/w.size-1 > nulls {
+		if hp != nil && hi/w.size-from/w.size-1 > nulls {
 			w.stats.UnstartedTruncated = true
 		}
 	}()
 	for {
 		probe := lo + step*w.size
+		if last := w.lastOffset(); last > lo {
+			probe = min(probe, last)
+		}
 		if probe/w.size+1 > maxPages {
 			return nil, 0, pageFacts{}, &Error{Reason: ReasonPagination, Endpoint: EndpointCalls, Page: probe/w.size + 1,
 				Detail: fmt.Sprintf("calls without a start time still fill page %d", lo/w.size+1)}
@@ -290,7 +302,8 @@ func (w *callsWalk) search(ctx context.Context, lo int) (*CallPage, int, pageFac
 		w.last = time.Time{} // pages apart: no order between them
 		p, start, f, err := w.fetch(ctx, probe, true)
 		if err != nil {
-			return nil, 0, pageFacts{}, err
+			hi, hiErr = probe/w.size*w.size, err
+			break
 		}
 		if !f.unstarted() || !p.HasMore {
 			hi, hp, hf = start, p, f
@@ -301,25 +314,43 @@ func (w *callsWalk) search(ctx context.Context, lo int) (*CallPage, int, pageFac
 	}
 	for hi/w.size-lo/w.size > 1 {
 		w.last = time.Time{}
-		p, start, f, err := w.fetch(ctx, (lo/w.size+hi/w.size)/2*w.size, true)
-		if err != nil {
-			return nil, 0, pageFacts{}, err
-		}
-		if f.unstarted() && p.HasMore {
+		mid := (lo/w.size + hi/w.size) / 2 * w.size
+		p, start, f, err := w.fetch(ctx, mid, true)
+		switch {
+		case err != nil:
+			hi, hp, hiErr = mid, nil, err
+		case f.unstarted() && p.HasMore:
 			lo = start
 			nulls++
-		} else {
-			hi, hp, hf = start, p, f
+		default:
+			hi, hp, hf, hiErr = start, p, f, nil
 		}
+	}
+	if hp == nil {
+		// The first page past the block is the one that failed.
+		return nil, 0, pageFacts{}, hiErr
 	}
 	w.last = hf.lastStart // the walk goes on from hp, in order
 	return hp, hi, hf, nil
 }
 
+// lastOffset is the offset of the last page an exact `total` announced, or
+// 0 without one. The total is a hint: it only keeps probes from going past
+// the end, and a page there that says has_more lets them go on.
+func (w *callsWalk) lastOffset() int {
+	if w.total <= 0 {
+		return 0
+	}
+	return (w.total - 1) / w.size * w.size
+}
+
 // unstartedOldestFirst reads the calls without a start time of an API
 // that does not sort them first newest first: one page oldest first
 // tells whether they come first that way, and if so the walk reads them
-// there, up to MaxUnstartedPages.
+// there, up to MaxUnstartedPages. Past the bound, one more page, not
+// counted, tells whether any were left unread, as the search's first
+// probe does newest first: a block that fills the bound exactly is not
+// reported truncated.
 func (w *callsWalk) unstartedOldestFirst(ctx context.Context) error {
 	w.seen.stale = 0 // a new run of pages: the newest-first one's last says nothing of it
 	start := 0
@@ -338,12 +369,28 @@ func (w *callsWalk) unstartedOldestFirst(ctx context.Context) error {
 		if !f.unstarted() || !p.HasMore {
 			return nil
 		}
-		if n >= w.q.MaxUnstartedPages {
-			w.stats.UnstartedTruncated = true
-			return nil
-		}
 		start = s + w.size
+		if n >= w.q.MaxUnstartedPages {
+			left, err := w.unstartedAt(ctx, start)
+			w.stats.UnstartedTruncated = left
+			return err
+		}
 	}
+}
+
+// unstartedAt reports whether the call at offset off, oldest first, has
+// no start time, without counting the page it reads: its calls are left
+// unread.
+func (w *callsWalk) unstartedAt(ctx context.Context, off int) (bool, error) {
+	p, size, err := w.c.calls.shrinking(w.c, w.size, func(size int) (*CallPage, error) {
+		return w.fetchPage(ctx, off/size+1, size, false)
+	})
+	w.size = size
+	if err != nil {
+		return false, err
+	}
+	i := off % size // the call's place in its page, when the size shrank
+	return i < len(p.Items) && p.Items[i].NotStarted, nil
 }
 
 // fetch fetches the page that holds the call at offset off, newest or
@@ -358,6 +405,12 @@ func (w *callsWalk) fetch(ctx context.Context, off int, newestFirst bool) (*Call
 	w.size = size
 	if err != nil {
 		return nil, 0, pageFacts{}, err
+	}
+	if newestFirst {
+		w.total = 0
+		if p.HasTotal && !p.TotalIsEstimated {
+			w.total = p.Total
+		}
 	}
 	f := w.add(p, newestFirst)
 	if err := w.seen.endPage(w.c.calls.names(), pageNo, f.fresh, p.HasMore); err != nil {

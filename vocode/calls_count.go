@@ -36,11 +36,12 @@ type CallStats struct {
 	// (or, unsorted, while has_more was still true), so the counts cover
 	// less than the window.
 	Truncated bool
-	// UnstartedTruncated: the calls without a start time (not started, or
-	// failed before they started) took more than MaxUnstartedPages pages;
-	// the walk counted those pages, skipped the rest to reach the window,
-	// and the not-started and undated counts are those of the calls read.
-	// The window's started calls are counted in full all the same.
+	// UnstartedTruncated: calls without a start time (not started, or
+	// failed before they started) were left unread past MaxUnstartedPages
+	// pages; not set when they fill the bound exactly. The counts of calls
+	// without a start (not started, undated, and failures without a start
+	// that ended in the window) are those of the calls read. The window's
+	// started calls are counted in full all the same.
 	UnstartedTruncated bool
 	// Newest is the start time of the newest call seen, counted or not;
 	// zero when none had one.

@@ -200,9 +200,10 @@ func TestCallsUnstartedBacklog(t *testing.T) {
 				}
 			case order.want == vocode.NullsLast:
 				// One page newest first reaches the window's start; 10
-				// pages oldest first read the calls not started.
-				if len(sent) != 11 || asc != 10 {
-					t.Errorf("%d requests, %d oldest first; want 11, 10", len(sent), asc)
+				// pages oldest first read the calls not started, and an
+				// 11th, not counted, says some were left unread.
+				if len(sent) != 12 || asc != 11 {
+					t.Errorf("%d requests, %d oldest first; want 12, 11", len(sent), asc)
 				}
 			}
 		})
@@ -236,13 +237,22 @@ func TestCallsSearchBound(t *testing.T) {
 					t.Errorf("%s: %d, want %d", status, st.ByStatus[status], want[status])
 				}
 			}
-			first := nulls/size + 1 // the first page with a started call
+			first := nulls/size + 1                 // the first page with a started call
+			last := (nulls+len(window)-30)/size + 1 // the page with the first old call, where the walk stops
 			pages := s.Stats().Endpoints[vocodetest.EndpointCalls].Pages
+			// Every request for a page past the bound, overshoots
+			// included, less the pages the walk reads in order after the
+			// one the search lands on.
 			search, skipped := 0, false
-			for p := bound + 1; p <= first; p++ {
-				search += pages[p]
-				skipped = skipped || (p < first && pages[p] == 0)
+			for p, n := range pages {
+				if p > bound {
+					search += n
+				}
 			}
+			for p := bound + 1; p < first; p++ {
+				skipped = skipped || pages[p] == 0
+			}
+			search -= last - first
 			for p, n := range pages {
 				// The search may overshoot by a page the walk asks for
 				// again once it gets there; no other page twice.
@@ -537,4 +547,122 @@ func TestCallsMissedOnce(t *testing.T) {
 		}
 		checkStats(t, st, want, since)
 	}
+}
+
+// The search's probes may land past the end of the list, where an API may
+// answer an error: as the other walks do, such an answer fails the walk
+// only when no page before it ends the list. With a total or without, for
+// blocks that end near the list's end and blocks that are the whole list;
+// but a failing first page past the block still fails the walk.
+func TestCallsSearchPastEnd(t *testing.T) {
+	since := callsNow.Add(-15 * time.Minute)
+	const size, bound = 10, 2
+	for total, name := range map[vocodetest.TotalMode]string{vocodetest.TotalNone: "no total", vocodetest.TotalExact: "exact total"} {
+		for _, tt := range []struct {
+			nulls, window int
+			failFirst     bool // the first page past the block fails too
+		}{
+			{60, 15, false}, {95, 0, false}, {100, 0, false}, {130, 5, false}, {300, 9, false},
+			{60, 15, true},
+		} {
+			t.Run(fmt.Sprintf("%s, %d not started, %d in the window, first page past them fails %v", name, tt.nulls, tt.window, tt.failFirst), func(t *testing.T) {
+				calls := append(repeatCall("n", tt.nulls, vocodetest.Call{Status: "not_started"}), windowCalls(callsNow, tt.window, 0)...)
+				s, _ := callsServer(t, calls, vocodetest.WithCallsPastEndStatus(http.StatusNotFound), vocodetest.WithTotal(total))
+				first := tt.nulls/size + 1
+				if tt.failFirst {
+					s.AddFault(vocodetest.Fault{Endpoint: vocodetest.EndpointCalls, Page: first, Status: http.StatusNotFound})
+				}
+				c := newClient(t, s, vocode.Options{PageSize: size})
+				st, err := c.Calls(context.Background(), vocode.CallsQuery{MaxUnstartedPages: bound, Now: func() time.Time { return callsNow }})
+				if tt.failFirst {
+					if vocode.ReasonOf(err) != vocode.ReasonClientError {
+						t.Fatalf("err = %v, want the failing page %d's client_error", err, first)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, _, _, _ := wantStats(calls[tt.nulls:], since)
+				for _, status := range []string{"in_progress", "error", "ended"} {
+					if st.ByStatus[status] != want[status] {
+						t.Errorf("%s: %d, want %d", status, st.ByStatus[status], want[status])
+					}
+				}
+				if total == vocodetest.TotalExact {
+					// The total keeps every probe within the list.
+					lastPage := (len(calls) + size - 1) / size
+					for p, n := range s.Stats().Endpoints[vocodetest.EndpointCalls].Pages {
+						if p > lastPage && n > 0 {
+							t.Errorf("page %d past the last page %d of the total asked for %d times", p, lastPage, n)
+						}
+					}
+				}
+				if st.ByStatus["not_started"] < bound*size {
+					t.Errorf("%d not started, want at least the %d of the pages read in order", st.ByStatus["not_started"], bound*size)
+				}
+			})
+		}
+	}
+}
+
+// vocode_calls_unstarted_truncated means calls without a start were left
+// unread, in both orders: a block that fills the bound exactly, a multiple
+// of the page size, is read whole and not reported truncated; one call
+// more is.
+func TestCallsUnstartedTruncatedExactBound(t *testing.T) {
+	const size, bound = 10, 3
+	window := windowCalls(callsNow, 6, 20)
+	for _, order := range nullOrders {
+		for _, tt := range []struct {
+			nulls int
+			want  string // "read" (all counted, not truncated), "skipped", or "" (either, as long as the flag tells)
+		}{
+			{bound * size, "read"},
+			{bound*size - 1, "read"},
+			{bound*size + 1, ""}, // oldest first, the 31st is left; newest first, the search reads it
+			{5 * bound * size, "skipped"},
+		} {
+			t.Run(fmt.Sprintf("%s, %d not started", order.name, tt.nulls), func(t *testing.T) {
+				calls := append(repeatCall("n", tt.nulls, vocodetest.Call{Status: "not_started"}), window...)
+				s, _ := callsServer(t, calls, vocodetest.WithCallNulls(order.nulls))
+				c := newClient(t, s, vocode.Options{PageSize: size})
+				st, err := c.Calls(context.Background(), vocode.CallsQuery{MaxUnstartedPages: bound, Now: func() time.Time { return callsNow }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := st.ByStatus["not_started"]
+				if st.UnstartedTruncated != (n < tt.nulls) || (tt.want == "read" && n != tt.nulls) || (tt.want == "skipped" && n == tt.nulls) {
+					t.Errorf("unstarted truncated %v with %d of %d calls not started counted, want %q", st.UnstartedTruncated, n, tt.nulls, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// What the docs say of skipped pages: calls that failed before they
+// started (no start, an end within the window) sort among the calls not
+// started, and those on skipped pages are not counted, in vocode_calls nor
+// by the VocodeCallsNotConnecting ratio; vocode_calls_unstarted_truncated
+// is 1 and vocode_calls_truncated stays 0, for the window's started calls
+// are all counted. Only reading the pages would count them.
+func TestCallsSkippedPagesHideFailuresWithoutStart(t *testing.T) {
+	const size, bound = 10, 2
+	since := callsNow.Add(-15 * time.Minute)
+	window := windowCalls(callsNow, 9, 20)
+	failed := repeatCall("f", 300, vocodetest.Call{Status: "error", Stage: "created", Outcome: "call_did_not_connect", End: callsNow.Add(-time.Minute)})
+	calls := append(append(repeatCall("n", bound*size, vocodetest.Call{Status: "not_started"}), failed...), window...)
+	s, _ := callsServer(t, calls)
+	c := newClient(t, s, vocode.Options{PageSize: size})
+	st, err := c.Calls(context.Background(), vocode.CallsQuery{MaxUnstartedPages: bound, Now: func() time.Time { return callsNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStarted, _, _, _ := wantStats(window, since)
+	counted := st.ByStatus["error"] - wantStarted["error"]
+	if !st.UnstartedTruncated || st.Truncated || counted <= 0 || counted >= len(failed) {
+		t.Errorf("unstarted truncated %v, truncated %v, %d of %d failed calls without a start counted; want true, false, some but not all",
+			st.UnstartedTruncated, st.Truncated, counted, len(failed))
+	}
+	t.Logf("%d of %d calls that failed before they started counted; the rest were on skipped pages", counted, len(failed))
 }

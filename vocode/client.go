@@ -86,6 +86,9 @@ type Options struct {
 	// CallsPageSize is PageSize for the calls list, which learns its own;
 	// 0 means PageSize.
 	CallsPageSize int
+	// AgentsPageSize is PageSize for the agents list, which learns its
+	// own; 0 means PageSize.
+	AgentsPageSize int
 	// CallsLearned is what a client this one replaces learned of the calls
 	// list's order, so that a key rotation does not forget it.
 	CallsLearned CallsLearned
@@ -133,6 +136,12 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	if opts.NumbersPageSize < MinPageSize {
 		opts.NumbersPageSize = MinPageSize
 	}
+	if opts.AgentsPageSize <= 0 {
+		opts.AgentsPageSize = opts.PageSize
+	}
+	if opts.AgentsPageSize < MinPageSize {
+		opts.AgentsPageSize = MinPageSize
+	}
 	if opts.CallsPageSize <= 0 {
 		opts.CallsPageSize = opts.PageSize
 	}
@@ -173,7 +182,7 @@ func New(baseURL, apiKey string, opts Options) (*Client, error) {
 	c.numbers = list[Number]{endpoint: EndpointNumbers, path: numbersPath, noun: "number", decode: decodeNumbersPage}
 	c.numbers.pageSize.Store(int64(opts.NumbersPageSize))
 	c.agents = list[Agent]{endpoint: EndpointAgents, path: agentsPath, noun: "agent", decode: decodeAgentsPage}
-	c.agents.pageSize.Store(int64(opts.PageSize))
+	c.agents.pageSize.Store(int64(opts.AgentsPageSize))
 	c.calls = list[Call]{endpoint: EndpointCalls, path: callsPath, noun: "call", decode: decodeCallsPage, tooLargeShrinks: true}
 	c.calls.pageSize.Store(int64(opts.CallsPageSize))
 	c.callsOrder.learned = opts.CallsLearned

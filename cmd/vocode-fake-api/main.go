@@ -45,8 +45,12 @@ func main() {
 	arrivals := flag.Int("calls-arrivals", 0, "new calls placed before each page of the calls list is served")
 	nullsOrder := flag.String("calls-nulls", "postgres", "where a sorted calls list puts calls without a start time: postgres (first newest first, last oldest first), mysql (last newest first, first oldest first) or first (first both ways)")
 	unstarted := flag.Int("calls-unstarted", 0, "a backlog of calls not started (null start_time) served besides --calls")
+	pastEnd := flag.Int("calls-past-end-status", 0, "HTTP status to answer a calls page past the list's last page with, instead of an empty page (404, 500...); 0 serves the empty page")
 	unstartedArrivals := flag.Int("calls-unstarted-arrivals", 0, "new calls not started placed before each page of the calls list is served")
 	flag.Parse()
+	if *pastEnd != 0 && (*pastEnd < 400 || *pastEnd > 599) {
+		log.Fatalf("--calls-past-end-status %d: want 0 or an error status, 400 to 599", *pastEnd)
+	}
 
 	format, ok := map[string]vocodetest.TimeFormat{"seconds": vocodetest.TimeSeconds,
 		"milliseconds": vocodetest.TimeMilliseconds, "rfc3339": vocodetest.TimeRFC3339}[*timeFormat]
@@ -77,7 +81,8 @@ func main() {
 		vocodetest.WithAPIKey(*key), vocodetest.WithLatency(*latency), vocodetest.WithMaxPageSize(*maxPageSize),
 		vocodetest.WithAgents(vocodetest.Agents(*agents)),
 		vocodetest.WithCalls(served), vocodetest.WithCallTimeFormat(format), vocodetest.WithCallSort(sort),
-		vocodetest.WithCallNulls(nulls), vocodetest.WithCallArrivals(*arrivals), vocodetest.WithUnstartedArrivals(*unstartedArrivals))
+		vocodetest.WithCallNulls(nulls), vocodetest.WithCallArrivals(*arrivals), vocodetest.WithUnstartedArrivals(*unstartedArrivals),
+		vocodetest.WithCallsPastEndStatus(*pastEnd))
 	if *errorRate > 0 {
 		api.AddFault(vocodetest.Fault{Endpoint: vocodetest.AnyEndpoint, Rate: *errorRate, Status: http.StatusInternalServerError})
 	}

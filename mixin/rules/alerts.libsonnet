@@ -408,19 +408,20 @@ local text = import '../lib/text.libsonnet';
           // One broken agent among many is a small error share for the
           // account; per agent (--collector.calls.by-agent) it shows. The
           // agents past --collector.calls.max-agents, summed under
-          // agent="other", are no one agent and are left out.
+          // agent="other", are no one agent and are left out; so are calls
+          // naming no agent or one not in the agents list (agent="unknown").
           alert(
             'VocodeAgentCallErrorsHigh',
             'warning',
             c.agentCallErrorsHighFor,
             |||
               (
-                sum by (%(account)s, agent) (vocode_agent_calls{%(vocode)s, agent!="other", status="error"})
+                sum by (%(account)s, agent) (vocode_agent_calls{%(vocode)s, agent!~"other|unknown", status="error"})
                 / on (%(account)s, agent)
-                sum by (%(account)s, agent) (vocode_agent_calls{%(vocode)s, agent!="other", status=~"error|ended"})
+                sum by (%(account)s, agent) (vocode_agent_calls{%(vocode)s, agent!~"other|unknown", status=~"error|ended"})
               ) >= %(agentCallErrorShareThreshold)s
               and on (%(account)s, agent)
-              sum by (%(account)s, agent) (vocode_agent_calls{%(vocode)s, agent!="other", status=~"error|ended"}) >= %(agentCallsMinFinished)s
+              sum by (%(account)s, agent) (vocode_agent_calls{%(vocode)s, agent!~"other|unknown", status=~"error|ended"}) >= %(agentCallsMinFinished)s
             |||,
             "Many of one Vocode agent's calls end in error.",
             |||

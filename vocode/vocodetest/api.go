@@ -122,6 +122,12 @@ func WithTotalValue(v json.RawMessage) Option {
 	return func(a *API) { a.totalValue = append(json.RawMessage(nil), v...) }
 }
 
+// WithCallsPastEndStatus makes the fake answer a request for a page of the
+// calls list past its last page with status (404, 500...) instead of an
+// empty page: the API promises nothing there, and a search for the end of
+// the calls without a start time asks for such pages.
+func WithCallsPastEndStatus(status int) Option { return func(a *API) { a.callsPastEnd = status } }
+
 // Fault changes the answer to matching requests. Status, Body and Header
 // answer instead of the page; Handler takes over completely; Delay and Hang
 // hold the answer back. With none of those set, only Delay applies.
@@ -224,6 +230,7 @@ type API struct {
 	// The calls list: see WithCalls, WithCallTimeFormat, WithCallSort,
 	// WithCallArrivals.
 	pendingCalls []Call
+	callsPastEnd int // see WithCallsPastEndStatus; 0 serves an empty page
 	timeFormat   TimeFormat
 	sortMode     SortMode
 	nulls        NullsOrder
@@ -433,6 +440,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if ep == EndpointCalls {
 		a.arrive()
+		a.mu.Lock()
+		pastEnd := a.callsPastEnd != 0 && page > 1 && (page-1)*size >= len(a.calls)
+		a.mu.Unlock()
+		if pastEnd {
+			writeDetail(w, a.callsPastEnd, http.StatusText(a.callsPastEnd))
+			return
+		}
 		_, _ = w.Write(a.callsBody(page, size, sort))
 		return
 	}
