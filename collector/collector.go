@@ -76,7 +76,7 @@ func emit(ch chan<- prometheus.Metric, acct string, expected map[string]int, o a
 	if o.Calls.Ran {
 		emitCollector(ch, acct, account.CollectorCalls, o.Calls.Err, o.Calls.Duration)
 		if o.Calls.Err == nil {
-			emitCalls(ch, acct, o.Calls.Value, agentsOf(o))
+			emitCalls(ch, acct, o.Calls.Value, o.AgentNames)
 		}
 	}
 	// What the configuration expects is known whatever the API answers.
@@ -171,8 +171,3 @@ func (g *gauge) Write(m *dto.Metric) error {
 func labelPair(name, value string) *dto.LabelPair {
 	return &dto.LabelPair{Name: &name, Value: &value}
 }
-
-// agentsOf is the agents list that names the per-agent calls series: this
-// scrape's, or the account's last one when this scrape's agents walk
-// failed; nil when none succeeded yet or the agents collector is off.
-func agentsOf(o account.Outcome) *vocode.AgentList { return o.AgentNames }
